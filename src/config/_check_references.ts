@@ -1,0 +1,161 @@
+import type { SocketAddress } from "./address.ts";
+import { formatAddress } from "./address.ts";
+import type { Config, ListenerConfig } from "./schema.ts";
+import type { ConfigPath } from "./_path.ts";
+import { suggest } from "./suggest.ts";
+
+/** A problem found in a schema-valid config, at a path into it. */
+export interface PathIssue {
+  path: ConfigPath;
+  message: string;
+  fix?: string;
+}
+
+/**
+ * The checks that span more than one field, run once the schema has passed: references to
+ * clusters resolve, names and addresses are unique, and each listener's protocol fits what
+ * it is given to do.
+ *
+ * @returns every problem found, in no particular order; empty when the config is coherent
+ */
+export function checkReferences(config: Config): PathIssue[] {
+  return [
+    ...uniqueNames(config.clusters, "clusters", "cluster"),
+    ...uniqueNames(config.listeners, "listeners", "listener"),
+    ...addressConflicts(config),
+    ...config.listeners.flatMap((l, i) => listenerShape(l, i)),
+    ...clusterReferences(config),
+  ];
+}
+
+function uniqueNames(
+  items: readonly { name: string }[],
+  list: string,
+  what: string,
+): PathIssue[] {
+  const first = new Map<string, number>();
+  const issues: PathIssue[] = [];
+  items.forEach(({ name }, i) => {
+    const j = first.get(name);
+    if (j === undefined) first.set(name, i);
+    else {
+      issues.push({
+        path: [list, i, "name"],
+        message: `${what} name "${name}" is already used by ${list}[${j}]`,
+        fix: `give each ${what} a name of its own`,
+      });
+    }
+  });
+  return issues;
+}
+
+function addressConflicts(config: Config): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const taken: { addr: SocketAddress; owner: string }[] = [];
+  const claim = (addr: SocketAddress, path: ConfigPath, what: string) => {
+    const other = taken.find((t) => overlaps(t.addr, addr));
+    if (other) {
+      const same = sameAddress(other.addr, addr);
+      issues.push({
+        path,
+        message: same
+          ? `${what} "${formatAddress(addr)}" is already used by ${other.owner}`
+          : `${what} "${formatAddress(addr)}" overlaps "${formatAddress(other.addr)}" of ` +
+            `${other.owner} — a wildcard address takes the port on every interface`,
+        fix: "give each listener, and the admin server, a port of its own",
+      });
+    }
+    return other === undefined;
+  };
+  config.listeners.forEach((l, i) => {
+    if (claim(l.address, ["listeners", i, "address"], "address")) {
+      taken.push({ addr: l.address, owner: `listener "${l.name}" (listeners[${i}])` });
+    }
+  });
+  if (config.admin) claim(config.admin.address, ["admin", "address"], "admin address");
+  return issues;
+}
+
+function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
+  return a.port === b.port && a.hostname.toLowerCase() === b.hostname.toLowerCase();
+}
+
+/** Whether two listening sockets would fight over a port: same address, or a wildcard. */
+function overlaps(a: SocketAddress, b: SocketAddress): boolean {
+  if (a.port !== b.port || a.port === 0) return false; // port 0: each gets its own free port
+  if (sameAddress(a, b) || a.hostname === "::" || b.hostname === "::") return true;
+  const ipv4Side = (x: SocketAddress) => !x.hostname.includes(":");
+  return (a.hostname === "0.0.0.0" && ipv4Side(b)) || (b.hostname === "0.0.0.0" && ipv4Side(a));
+}
+
+function listenerShape(l: ListenerConfig, i: number): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const at = (...rest: (string | number)[]) => ["listeners", i, ...rest];
+  if (l.protocol === "tcp" && l.tcp === undefined) {
+    issues.push({
+      path: at("protocol"),
+      message: `listener "${l.name}" has protocol "tcp" but no "tcp" section`,
+      fix: "add tcp: with the cluster to forward to, e.g. tcp: {cluster: NAME}",
+    });
+  }
+  if (l.protocol === "tcp" && l.routes.length > 0) {
+    issues.push({
+      path: at("routes"),
+      message: `listener "${l.name}" has protocol "tcp", so its routes would never be used`,
+      fix: "remove the routes, or set protocol: auto to serve HTTP and forward the rest",
+    });
+  }
+  if (l.protocol === "http" && l.tcp !== undefined) {
+    issues.push({
+      path: at("tcp"),
+      message: `listener "${l.name}" has a "tcp" section but its protocol is "http"`,
+      fix: "set protocol: tcp, or protocol: auto to serve HTTP and forward the rest over tcp",
+    });
+  }
+  l.routes.forEach((r, k) => {
+    if (r.prefix_rewrite !== undefined && r.match.prefix === undefined) {
+      issues.push({
+        path: at("routes", k, "prefix_rewrite"),
+        message: `prefix_rewrite ${
+          JSON.stringify(r.prefix_rewrite)
+        } has no match.prefix to replace`,
+        fix: "add match.prefix to the route, or remove prefix_rewrite",
+      });
+    }
+    if (r.weighted_clusters && r.weighted_clusters.every((w) => w.weight === 0)) {
+      issues.push({
+        path: at("routes", k, "weighted_clusters"),
+        message: "the weights of weighted_clusters add up to 0, so no cluster would get traffic",
+        fix: "give at least one cluster a weight above 0",
+      });
+    }
+  });
+  return issues;
+}
+
+function clusterReferences(config: Config): PathIssue[] {
+  const known = new Set(config.clusters.map((c) => c.name));
+  const names = [...known];
+  const issues: PathIssue[] = [];
+  const check = (name: string, path: ConfigPath) => {
+    if (known.has(name)) return;
+    const near = suggest(name, names);
+    issues.push({
+      path,
+      message: `unknown cluster "${name}"` + (near ? ` — did you mean "${near}"?` : ""),
+      fix: names.length === 0
+        ? `define a cluster named "${name}" under clusters`
+        : `define it under clusters, or use one of: ${names.join(", ")}`,
+    });
+  };
+  config.listeners.forEach((l, i) => {
+    l.routes.forEach((r, k) => {
+      if (r.cluster !== undefined) check(r.cluster, ["listeners", i, "routes", k, "cluster"]);
+      r.weighted_clusters?.forEach((w, n) =>
+        check(w.cluster, ["listeners", i, "routes", k, "weighted_clusters", n, "cluster"])
+      );
+    });
+    if (l.tcp) check(l.tcp.cluster, ["listeners", i, "tcp", "cluster"]);
+  });
+  return issues;
+}

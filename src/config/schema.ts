@@ -1,0 +1,357 @@
+import { z } from "zod";
+import { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.ts";
+import { ADDRESS_PATTERN, parseAddress } from "./address.ts";
+import { describeValue } from "./_describe_value.ts";
+
+// Every message below says what was expected; the loader adds file, line, column and path.
+// A "fix" hint is carried in the message after " — " so the formatter can print it apart.
+// Messages for the generic checks (types, ranges, enums) come from the loader's error map;
+// an `error` function here returns undefined to leave a case (a missing key) to it.
+//
+// Defaults of durations are given as text with `.prefault("15s")`, not as milliseconds with
+// `.default(15000)`: the output is the same, and the JSON Schema then shows editors a default
+// they could have written.
+
+/** The longest duration a timer can wait (2^31 - 1 ms, about 24.8 days). */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/**
+ * The message for a value of the wrong type where text of some form was expected, or
+ * `undefined` for a missing key (which the loader words itself).
+ */
+function notText(what: string, input: unknown, fix: string): string | undefined {
+  if (input === undefined) return undefined;
+  const got = describeValue(input);
+  return `expected ${what}, got ${got} — ${
+    input === null ? "give it a value or remove the key" : fix
+  }`;
+}
+
+/** A duration such as `250ms`, `2s`, `1m`, `1h`, parsed to milliseconds. */
+export const Duration = z.string({
+  error: (iss) =>
+    notText(
+      'a duration such as "250ms" or "2s"',
+      iss.input,
+      typeof iss.input === "number"
+        ? `write "${iss.input}s" or "${iss.input}ms"`
+        : "write a whole number followed by ms, s, m or h",
+    ),
+})
+  .refine((s) => parseDuration(s) !== undefined, {
+    error: (iss) =>
+      `expected a duration such as "250ms" or "2s", got ${describeValue(iss.input)}` +
+      " — write a whole number followed by ms, s, m or h",
+    abort: true,
+  })
+  .refine((s) => parseDuration(s)! <= MAX_DURATION_MS, {
+    error: (iss) =>
+      `duration ${describeValue(iss.input)} is too long — use at most ${
+        formatDuration(Math.floor(MAX_DURATION_MS / 3_600_000) * 3_600_000)
+      } (timers cannot wait longer than about 24 days)`,
+  })
+  .meta({
+    description: 'A whole number followed by ms, s, m or h: "250ms", "2s", "1m", "1h".',
+    pattern: DURATION_PATTERN.source,
+    examples: ["250ms", "2s", "1m"],
+  })
+  .transform((s) => parseDuration(s)!);
+
+/** What to do about text that is not an address, by the most likely mistake. */
+function addressFix(text: string, low = 1): string {
+  const port = /:(\d+)$/.exec(text);
+  if (!text.includes(":")) return `add the port, e.g. "${text}:8080"`;
+  if (!text.startsWith("[") && text.indexOf(":") !== text.lastIndexOf(":")) {
+    return port
+      ? `put an IPv6 host in brackets: "[${text.slice(0, port.index)}]:${port[1]}"`
+      : 'put an IPv6 host in brackets and add the port, e.g. "[::1]:8080"';
+  }
+  if (port && (Number(port[1]) < low || Number(port[1]) > 65535)) {
+    return `use a port from ${low} to 65535`;
+  }
+  return `write host:port with a port from ${low} to 65535`;
+}
+
+function addressSchema(allowPortZero: boolean) {
+  const low = allowPortZero ? 0 : 1;
+  return z.string({
+    error: (iss) =>
+      notText(
+        'an address such as "127.0.0.1:8080"',
+        iss.input,
+        `write host:port, e.g. "127.0.0.1:${typeof iss.input === "number" ? iss.input : 8080}"`,
+      ),
+  })
+    .refine((s) => parseAddress(s, { allowPortZero }) !== undefined, {
+      error: (iss) =>
+        `expected an address such as "127.0.0.1:8080" or "[::1]:8080", got ${
+          describeValue(iss.input)
+        } — ${addressFix(String(iss.input), low)}`,
+    })
+    .meta({
+      description: 'host:port, with an IPv6 host in brackets: "127.0.0.1:8080", "[::1]:8080".' +
+        (allowPortZero ? " Port 0 binds any free port." : ""),
+      pattern: ADDRESS_PATTERN.source,
+      examples: ["127.0.0.1:8080", "[::1]:8080"],
+    })
+    .transform((s) => parseAddress(s, { allowPortZero })!);
+}
+
+/** A socket address `host:port` (IPv6 in brackets), parsed to `{hostname, port}`. */
+export const Address = addressSchema(false);
+
+/** An address to listen on: like `Address`, and port 0 picks any free port. */
+export const BindAddress = addressSchema(true);
+
+const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
+  error: (iss) =>
+    `expected a name of letters, digits, "_", "." or "-", got ${describeValue(iss.input)}` +
+    " — start with a letter or digit and use at most 63 characters",
+});
+
+const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
+  error: (iss) =>
+    `expected an HTTP header name, got ${describeValue(iss.input)}` +
+    ' — use letters, digits and "-", as in "x-request-id"',
+}).transform((s) => s.toLowerCase());
+
+const HeaderValue = z.string().refine((s) => !/[\r\n\0]/.test(s), {
+  error: (iss) =>
+    `header value ${describeValue(iss.input)} contains a line break or NUL` +
+    " — header values must be a single line",
+});
+
+const Regex = z.string().refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, {
+  error: (iss) =>
+    `expected a valid regular expression, got ${describeValue(iss.input)}` +
+    " — check brackets and escapes; the syntax is JavaScript's",
+});
+
+/** Whether the object `input` (as given to a refinement) has any of `keys` set. */
+function hasAny(input: unknown, keys: string[]): boolean {
+  const o = input as Record<string, unknown> | null;
+  return typeof o === "object" && o !== null && keys.some((k) => o[k] !== undefined);
+}
+
+const Port = z.number().int().min(1).max(65535);
+
+const HeaderMatch = z.strictObject({
+  name: HeaderName,
+  exact: z.string().optional(),
+  prefix: z.string().optional(),
+  regex: Regex.optional(),
+  present: z.boolean().optional(),
+  invert: z.boolean().default(false),
+}).refine(
+  (h) => [h.exact, h.prefix, h.regex, h.present].filter((v) => v !== undefined).length === 1,
+  {
+    error: (iss) =>
+      "a header match needs exactly one of exact, prefix, regex or present — " +
+      (hasAny(iss.input, ["exact", "prefix", "regex", "present"])
+        ? "keep one of them"
+        : "add one; present: true matches any value"),
+  },
+);
+
+const Method = z.enum([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "OPTIONS",
+  "CONNECT",
+  "TRACE",
+]);
+
+const RouteMatch = z.strictObject({
+  authority: z.string().optional().describe(
+    'Host/:authority to match, exact or with a leading wildcard ("*.example.com"); port ignored.',
+  ),
+  prefix: z.string().startsWith("/", {
+    error: (iss) => `a path prefix starts with "/", got ${describeValue(iss.input)}`,
+  }).optional().describe("Path prefix to match, e.g. /api/."),
+  path: z.string().startsWith("/", {
+    error: (iss) => `a path starts with "/", got ${describeValue(iss.input)}`,
+  }).optional().describe("Exact path to match (without the query string)."),
+  regex: Regex.optional().describe("Regular expression the whole path must match."),
+  methods: z.array(Method).min(1).optional().describe("Request methods to match; any if absent."),
+  headers: z.array(HeaderMatch).default([]).describe("Header conditions; all must hold."),
+}).refine(
+  (m) => [m.prefix, m.path, m.regex].filter((v) => v !== undefined).length <= 1,
+  {
+    error: "a route matches at most one of prefix, path or regex — keep one of them",
+  },
+);
+
+const RetryOn = z.enum([
+  "5xx",
+  "gateway-error",
+  "reset",
+  "connect-failure",
+  "retriable-status-codes",
+]);
+
+const RetryPolicy = z.strictObject({
+  retry_on: z.array(RetryOn).min(1).default(["connect-failure", "reset", "gateway-error"])
+    .describe("The failures that are retried."),
+  num_retries: z.number().int().min(0).max(10).default(1).describe(
+    "Retries after the first attempt.",
+  ),
+  per_try_timeout: Duration.optional().describe("Deadline of each attempt."),
+  retriable_status_codes: z.array(z.number().int().min(100).max(599)).default([]).describe(
+    'Status codes retried when retry_on has "retriable-status-codes".',
+  ),
+  backoff: z.strictObject({
+    base_interval: Duration.prefault("25ms"),
+    max_interval: Duration.optional(),
+  }).prefault({}),
+});
+
+const HeaderToAdd = z.strictObject({
+  name: HeaderName,
+  value: HeaderValue,
+  append: z.boolean().default(false),
+});
+
+const WeightedCluster = z.strictObject({
+  cluster: Name,
+  weight: z.number().int().min(0).max(1_000_000),
+});
+
+const Route = z.strictObject({
+  name: Name.optional(),
+  match: RouteMatch.prefault({}).describe("Which requests the route takes."),
+  cluster: Name.optional().describe("The cluster to send requests to."),
+  weighted_clusters: z.array(WeightedCluster).min(1).optional().describe(
+    "Clusters to split requests between, in proportion to their weights.",
+  ),
+  prefix_rewrite: z.string().optional().describe(
+    "Replaces the part of the path matched by match.prefix before forwarding.",
+  ),
+  timeout: Duration.prefault("15s").describe("Whole-request deadline; 0s disables it."),
+  retry: RetryPolicy.optional().describe("Retry policy; no retries when absent."),
+  hash_header: HeaderName.optional().describe("Header whose value feeds a ring_hash cluster."),
+  request_headers_to_add: z.array(HeaderToAdd).default([]),
+  request_headers_to_remove: z.array(HeaderName).default([]),
+  response_headers_to_add: z.array(HeaderToAdd).default([]),
+  response_headers_to_remove: z.array(HeaderName).default([]),
+}).refine((r) => (r.cluster === undefined) !== (r.weighted_clusters === undefined), {
+  error: (iss) =>
+    "a route needs exactly one of cluster or weighted_clusters — " +
+    (hasAny(iss.input, ["cluster", "weighted_clusters"])
+      ? "keep one of them"
+      : "add cluster: NAME, or weighted_clusters to split traffic"),
+});
+
+const ListenerLimits = z.strictObject({
+  max_connections: z.number().int().min(1).default(10_000),
+  max_request_header_bytes: z.number().int().min(1024).max(1 << 20).default(64 * 1024),
+  max_request_headers: z.number().int().min(1).max(1000).default(100),
+});
+
+const ListenerTimeouts = z.strictObject({
+  idle: Duration.prefault("60s").describe("Keep-alive idle time between requests."),
+  request_headers: Duration.prefault("10s").describe("Time to receive a full request head."),
+  request: Duration.prefault("5m").describe("Time to receive a full request body."),
+});
+
+const TcpProxy = z.strictObject({
+  cluster: Name,
+  idle_timeout: Duration.prefault("1h"),
+});
+
+const Detection = z.strictObject({
+  timeout: Duration.prefault("100ms").describe("How long to wait for the client's first bytes."),
+  server_first_ports: z.array(Port).default([21, 22, 25, 110, 143, 3306, 5432]),
+});
+
+const Listener = z.strictObject({
+  name: Name.describe("Unique name of the listener."),
+  address: BindAddress,
+  protocol: z.enum(["http", "tcp", "auto"]).default("http").describe(
+    "http serves routes, tcp forwards connections to tcp.cluster, auto detects HTTP and " +
+      "forwards the rest.",
+  ),
+  routes: z.array(Route).default([]).describe("HTTP routes (protocols http and auto)."),
+  tcp: TcpProxy.optional().describe("Where to forward TCP (protocols tcp and auto)."),
+  detection: Detection.prefault({}).describe("Protocol detection (protocol auto)."),
+  limits: ListenerLimits.prefault({}),
+  timeouts: ListenerTimeouts.prefault({}),
+});
+
+const Endpoint = z.strictObject({
+  address: Address,
+  weight: z.number().int().min(1).max(1_000_000).default(1),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+const Pool = z.strictObject({
+  max_connections: z.number().int().min(1).default(1024),
+  max_pending_requests: z.number().int().min(0).default(1024),
+  max_requests_per_connection: z.number().int().min(0).default(0),
+  idle_timeout: Duration.prefault("60s"),
+});
+
+const RetryBudget = z.strictObject({
+  budget_percent: z.number().min(0).max(100).default(20),
+  min_retry_concurrency: z.number().int().min(0).default(3),
+});
+
+const Cluster = z.strictObject({
+  name: Name.describe("Unique name of the cluster, which routes refer to."),
+  protocol: z.enum(["http1", "http2"]).default("http1").describe(
+    "The HTTP version spoken to the endpoints.",
+  ),
+  lb_policy: z.enum(["round_robin", "least_request", "peak_ewma", "ring_hash"]).default(
+    "round_robin",
+  ).describe("How an endpoint is picked; ring_hash hashes the route's hash_header."),
+  connect_timeout: Duration.prefault("1s"),
+  endpoints: z.array(Endpoint).default([]).describe("The upstream endpoints."),
+  pool: Pool.prefault({}),
+  retry_budget: RetryBudget.prefault({}),
+});
+
+const Admin = z.strictObject({
+  address: BindAddress,
+});
+
+const AccessLog = z.strictObject({
+  sink: z.enum(["off", "stdout", "file"]).default("off"),
+  path: z.string().optional().describe('The file to append to (sink "file").'),
+}).refine((a) => a.sink !== "file" || a.path !== undefined, {
+  error: 'access_log.sink "file" needs a path — add path: with the file to write to',
+});
+
+/** The whole skiff configuration file. */
+export const ConfigSchema = z.strictObject({
+  admin: Admin.optional().describe("The admin HTTP server; not started when absent."),
+  access_log: AccessLog.prefault({}).describe("One log line per request."),
+  listeners: z.array(Listener).min(1, {
+    error: "at least one listener is needed — add a listener with a name and an address",
+  }).describe("The addresses skiff accepts traffic on."),
+  clusters: z.array(Cluster).default([]).describe(
+    "Named groups of upstream endpoints that routes and tcp proxies send to.",
+  ),
+});
+
+/** A validated configuration with defaults applied and durations in milliseconds. */
+export type Config = z.output<typeof ConfigSchema>;
+/** One listener of a validated configuration. */
+export type ListenerConfig = Config["listeners"][number];
+/** One route of a validated configuration. */
+export type RouteConfig = ListenerConfig["routes"][number];
+/** One cluster of a validated configuration. */
+export type ClusterConfig = Config["clusters"][number];
+/** The retry policy of a route. */
+export type RetryPolicyConfig = NonNullable<RouteConfig["retry"]>;
+/** One header match of a route. */
+export type HeaderMatchConfig = RouteConfig["match"]["headers"][number];

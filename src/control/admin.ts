@@ -1,0 +1,119 @@
+import type { Config } from "../config/schema.ts";
+import { formatAddress, type SocketAddress } from "../config/address.ts";
+import type { Logger } from "../core/logger.ts";
+import type { ClusterRuntime } from "../dataplane/cluster.ts";
+import {
+  type MetricsRegistry,
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+} from "../telemetry/mod.ts";
+
+/** What the admin API reads from the running sidecar. */
+export interface AdminSource {
+  /** The effective (validated, defaults applied) configuration. */
+  config(): Config;
+  clusters(): Iterable<ClusterRuntime>;
+  registry: MetricsRegistry;
+  /** True once every listener is bound. */
+  ready(): boolean;
+}
+
+/**
+ * Answers one admin request: `/ready`, `/config`, `/clusters`, `/metrics`. Exposed as a
+ * function so it can be exercised without a socket.
+ */
+export function adminHandler(src: AdminSource): (req: Request) => Response {
+  return (req) => {
+    const url = new URL(req.url);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+    }
+    switch (url.pathname) {
+      case "/ready":
+        return src.ready() ? new Response("ready\n") : new Response("not ready\n", { status: 503 });
+      case "/config":
+        return json(src.config(), configReplacer);
+      case "/clusters":
+        return json([...src.clusters()].map(clusterView));
+      case "/metrics":
+        return new Response(renderPrometheus(src.registry), {
+          headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
+        });
+      case "/":
+        return new Response("skiff admin: /ready /config /clusters /metrics\n");
+      default:
+        return new Response("not found\n", { status: 404 });
+    }
+  };
+}
+
+function json(value: unknown, replacer?: (k: string, v: unknown) => unknown): Response {
+  return new Response(JSON.stringify(value, replacer, 2) + "\n", {
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** Shows socket addresses as `host:port`, as they are written in the config file. */
+function configReplacer(_key: string, value: unknown): unknown {
+  if (
+    value !== null && typeof value === "object" && "hostname" in value && "port" in value &&
+    Object.keys(value).length === 2
+  ) {
+    return formatAddress(value as SocketAddress);
+  }
+  return value;
+}
+
+function clusterView(c: ClusterRuntime) {
+  return {
+    name: c.name,
+    lb_policy: c.config.lb_policy,
+    protocol: c.config.protocol,
+    active_requests: c.active,
+    requests: c.counters.requests,
+    retries: c.counters.retries,
+    retry_budget_exhausted: c.counters.retryBudgetExhausted,
+    endpoints: c.hosts.map((h) => {
+      const pool = c.existingPool(h);
+      const s = h.toJSON();
+      return {
+        address: h.key,
+        weight: s.weight,
+        labels: h.endpoint.labels,
+        active_requests: s.active,
+        requests: s.requests,
+        failures: s.failures,
+        ewma_ms: Math.round(s.ewmaMs * 1000) / 1000,
+        connections: pool ? { open: pool.open, idle: pool.idle, pending: pool.pending } : null,
+      };
+    }),
+  };
+}
+
+/** The admin HTTP server on its own port. */
+export class AdminServer {
+  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+
+  /** Binds `address` and serves `src`. @throws when the address cannot be bound */
+  constructor(address: SocketAddress, src: AdminSource, log: Logger) {
+    this.#server = Deno.serve({
+      hostname: address.hostname,
+      port: address.port,
+      onListen: () => {},
+      onError: (err) => {
+        log.error("admin request failed", { err });
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, adminHandler(src));
+  }
+
+  /** The bound address. */
+  get addr(): Deno.NetAddr {
+    return this.#server.addr;
+  }
+
+  /** Stops the server. */
+  async close(): Promise<void> {
+    await this.#server.shutdown();
+  }
+}

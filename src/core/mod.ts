@@ -1,0 +1,11 @@
+/**
+ * Leaf utilities with no dependencies: time, logging, ids, aborts.
+ * @module
+ */
+export { type Clock, sleepOn, systemClock, type Timer } from "./clock.ts";
+export { VirtualClock } from "./virtual_clock.ts";
+export { type LogFields, Logger, type LogLevel, type LogSink, silentLogger } from "./logger.ts";
+export { requestId } from "./ids.ts";
+export { mathRng, type Rng, seededRng } from "./rng.ts";
+export { throwIfAborted, TimeoutError } from "./abort.ts";
+export { TimerWheel } from "./timer_wheel.ts";

@@ -1,0 +1,130 @@
+import type { ClusterConfig } from "../config/schema.ts";
+import type { Clock } from "../core/clock.ts";
+import type { Rng } from "../core/rng.ts";
+import type { Endpoint } from "../discovery/endpoint.ts";
+import type { EndpointSet, Resolver } from "../discovery/resolver.ts";
+import { Host } from "./balance/host.ts";
+import type { LoadBalancer } from "./balance/load_balancer.ts";
+import { createLoadBalancer } from "./balance/mod.ts";
+import type { ExchangeTiming } from "./pool/h1_connection.ts";
+import type { ProxyRequest, ProxyResponse } from "./http/message.ts";
+import { retryAllowed } from "./resilience/retry_budget.ts";
+
+/** A connection pool to one endpoint, whatever its protocol. */
+export interface UpstreamPool {
+  /** Sends a request and resolves with the response head; see `H1Pool.request`. */
+  request(req: ProxyRequest, timing: ExchangeTiming, signal: AbortSignal): Promise<ProxyResponse>;
+  /** Open connections. */
+  readonly open: number;
+  /** Idle connections. */
+  readonly idle: number;
+  /** Requests waiting for a connection. */
+  readonly pending: number;
+  /** Closes idle connections; busy ones close when their exchange ends. */
+  close(): void;
+}
+
+/** Builds the pool for one endpoint of a cluster. */
+export type PoolFactory = (endpoint: Endpoint, cluster: ClusterConfig) => UpstreamPool;
+
+/** Counters of one cluster, read by `/clusters` and `/metrics`. */
+export interface ClusterCounters {
+  requests: number;
+  retries: number;
+  retryBudgetExhausted: number;
+}
+
+/**
+ * The live state of one upstream cluster: its hosts (from a `Resolver`), load balancer,
+ * per-endpoint pools, in-flight counts and retry budget.
+ */
+export class ClusterRuntime {
+  readonly name: string;
+  readonly config: ClusterConfig;
+  /** Requests in flight (including retries). */
+  active = 0;
+  /** Retries in flight. */
+  activeRetries = 0;
+  readonly counters: ClusterCounters = { requests: 0, retries: 0, retryBudgetExhausted: 0 };
+  readonly #resolver: Resolver;
+  readonly #lb: LoadBalancer;
+  readonly #pools: PoolFactory;
+  readonly #now: () => number;
+  #hosts = new Map<string, Host>();
+  #poolsByKey = new Map<string, UpstreamPool>();
+  readonly #unwatch: () => void;
+
+  constructor(
+    config: ClusterConfig,
+    resolver: Resolver,
+    deps: { rng: Rng; clock: Clock; pools: PoolFactory },
+  ) {
+    this.name = config.name;
+    this.config = config;
+    this.#resolver = resolver;
+    this.#pools = deps.pools;
+    this.#now = () => deps.clock.monotonic();
+    this.#lb = createLoadBalancer(config.lb_policy, { rng: deps.rng });
+    this.#apply(resolver.current());
+    this.#unwatch = resolver.watch((set) => this.#apply(set));
+  }
+
+  /** The current hosts, in resolver order. */
+  get hosts(): Host[] {
+    return [...this.#hosts.values()];
+  }
+
+  /** Picks a host for a request; `avoid` holds hosts this request already tried. */
+  pick(hashKey?: string, avoid?: ReadonlySet<Host>): Host | undefined {
+    return this.#lb.pick(hashKey, avoid);
+  }
+
+  /** The pool of a host (created on first use). */
+  pool(host: Host): UpstreamPool {
+    let p = this.#poolsByKey.get(host.key);
+    if (!p) {
+      p = this.#pools(host.endpoint, this.config);
+      this.#poolsByKey.set(host.key, p);
+    }
+    return p;
+  }
+
+  /** The pool of a host if one exists (for reporting). */
+  existingPool(host: Host): UpstreamPool | undefined {
+    return this.#poolsByKey.get(host.key);
+  }
+
+  /** True when the retry budget allows one more retry now (counts a refusal). */
+  retryBudgetAllows(): boolean {
+    const b = this.config.retry_budget;
+    if (retryAllowed(this.active, this.activeRetries, b.budget_percent, b.min_retry_concurrency)) {
+      return true;
+    }
+    this.counters.retryBudgetExhausted++;
+    return false;
+  }
+
+  /** Stops watching the resolver and closes every pool. */
+  close(): void {
+    this.#unwatch();
+    for (const p of this.#poolsByKey.values()) p.close();
+    this.#poolsByKey.clear();
+  }
+
+  #apply(set: EndpointSet): void {
+    const next = new Map<string, Host>();
+    for (const ep of set.endpoints) {
+      const old = this.#hosts.get(ep.key);
+      if (old) old.setEndpoint(ep);
+      next.set(ep.key, old ?? new Host(ep, this.#now()));
+    }
+    for (const [key, pool] of this.#poolsByKey) {
+      if (!next.has(key)) {
+        pool.close();
+        this.#poolsByKey.delete(key);
+      }
+    }
+    this.#hosts = next;
+    this.#lb.update([...next.values()]);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Everything recorded about one request/response exchange (or one TCP connection), filled
+ * in by the layers it passes through and handed to metrics and the access log at the end.
+ * A plain mutable record: one is allocated per request.
+ */
+export class Exchange {
+  /** Monotonic start time in milliseconds. */
+  readonly start: number;
+  /** Wall-clock start time in Unix milliseconds. */
+  readonly startWall: number;
+  readonly listener: string;
+  readonly remote: string;
+  protocol = "";
+  method = "";
+  path = "";
+  authority = "";
+  requestId = "";
+  userAgent = "";
+  forwardedFor = "";
+  route = "";
+  cluster = "";
+  upstreamHost = "";
+  /** Number of retries made (attempts - 1). */
+  retries = 0;
+  /** Final status sent downstream (0 when none was sent). */
+  status = 0;
+  /** skiff failure reason, empty on success. */
+  error = "";
+  grpcStatus = "";
+  bytesReceived = 0;
+  bytesSent = 0;
+  /** Monotonic ms: upstream connect duration of the last attempt (-1 when reused). */
+  connectMs = -1;
+  /** Monotonic ms when the last attempt was sent upstream (0 when never). */
+  upstreamStart = 0;
+  /** Monotonic ms when the first upstream response byte arrived (0 when never). */
+  upstreamFirstByte = 0;
+  /** Monotonic ms when the exchange ended. */
+  end = 0;
+  /** Set by the proxy core: releases the upstream host's in-flight slot when the exchange ends. */
+  onEnd: (() => void) | null = null;
+
+  constructor(listener: string, remote: string, start: number, startWall: number) {
+    this.listener = listener;
+    this.remote = remote;
+    this.start = start;
+    this.startWall = startWall;
+  }
+}
+
+/** Receives finished exchanges: metrics, access log. */
+export interface ExchangeSink {
+  /** Called once per exchange when its response has been sent (or it failed). */
+  finish(ex: Exchange): void;
+}

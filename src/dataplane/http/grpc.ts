@@ -1,0 +1,80 @@
+import type { FailureReason } from "../upstream_error.ts";
+
+/** gRPC status codes skiff produces. */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  DEADLINE_EXCEEDED: 4,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+  PERMISSION_DENIED: 7,
+} as const;
+
+/** True for a gRPC request (`content-type: application/grpc` or `application/grpc+…`). */
+export function isGrpc(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.startsWith("application/grpc") &&
+    !contentType.startsWith("application/grpc-web");
+}
+
+const UNITS: Record<string, number> = {
+  H: 3_600_000,
+  M: 60_000,
+  S: 1_000,
+  m: 1,
+  u: 0.001,
+  n: 1e-6,
+};
+
+/**
+ * Parses a `grpc-timeout` header value (`1-8 digits` + unit H, M, S, m, u, n).
+ *
+ * @returns milliseconds, or `undefined` when the value is malformed
+ * @example
+ * ```ts
+ * parseGrpcTimeout("250m"); // 250
+ * parseGrpcTimeout("2S"); // 2000
+ * ```
+ */
+export function parseGrpcTimeout(value: string): number | undefined {
+  const m = /^(\d{1,8})([HMSmun])$/.exec(value);
+  return m ? Number(m[1]) * UNITS[m[2]] : undefined;
+}
+
+/** The gRPC status for a local failure (gRPC's HTTP-to-status mapping, like Envoy). */
+export function grpcStatusForFailure(reason: FailureReason | "no_route" | string): number {
+  switch (reason) {
+    case "no_route":
+      return GrpcStatus.UNIMPLEMENTED;
+    case "upstream_timeout":
+      return GrpcStatus.DEADLINE_EXCEEDED;
+    case "upstream_protocol_error":
+      return GrpcStatus.INTERNAL;
+    default:
+      return GrpcStatus.UNAVAILABLE;
+  }
+}
+
+/** The gRPC status for an HTTP status of a non-gRPC upstream reply (grpc/doc/http-grpc-status-mapping). */
+export function grpcStatusForHttp(status: number): number {
+  switch (status) {
+    case 400:
+      return GrpcStatus.INTERNAL;
+    case 401:
+      return GrpcStatus.UNAUTHENTICATED;
+    case 403:
+      return GrpcStatus.PERMISSION_DENIED;
+    case 404:
+      return GrpcStatus.UNIMPLEMENTED;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return GrpcStatus.UNAVAILABLE;
+    default:
+      return GrpcStatus.UNKNOWN;
+  }
+}

@@ -1,0 +1,95 @@
+const encoder = new TextEncoder();
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** Standard reason phrases for status codes skiff generates or relays without one. */
+export const REASONS: Record<number, string> = {
+  100: "Continue",
+  101: "Switching Protocols",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  302: "Found",
+  304: "Not Modified",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+};
+
+/**
+ * Encodes a head (already joined with CRLFs) into `out` at `offset`, as ASCII when possible
+ * and as Latin-1 otherwise, so field bytes ≥ 0x80 pass through unchanged.
+ *
+ * @returns the number of bytes written, or -1 when `out` is too small
+ */
+export function encodeHead(text: string, out: Uint8Array, offset = 0): number {
+  if (text.length > out.length - offset) return -1;
+  if (!NON_ASCII.test(text)) {
+    return encoder.encodeInto(text, out.subarray(offset)).written;
+  }
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out[offset + i] = c > 0xff ? 0x3f : c;
+  }
+  return text.length;
+}
+
+/** Joins a flat header list as `name: value\r\n` lines. */
+export function fieldLines(headers: string[]): string {
+  let s = "";
+  for (let i = 0; i < headers.length; i += 2) s += headers[i] + ": " + headers[i + 1] + "\r\n";
+  return s;
+}
+
+/**
+ * The head of a request to an upstream: request line, `host`, fields and framing.
+ *
+ * @param length body length, -1 for chunked, -2 for no body
+ */
+export function requestHeadText(
+  method: string,
+  path: string,
+  authority: string,
+  headers: string[],
+  length: number,
+  extra = "",
+): string {
+  let s = method + " " + path + " HTTP/1.1\r\nhost: " + authority + "\r\n" + fieldLines(headers);
+  if (length >= 0) s += "content-length: " + length + "\r\n";
+  else if (length === -1) s += "transfer-encoding: chunked\r\n";
+  return s + extra + "\r\n";
+}
+
+/** Frames `data` as one chunk of a chunked body (size line, data, CRLF) into a new array. */
+export function chunkFrame(data: Uint8Array): Uint8Array {
+  const size = data.length.toString(16) + "\r\n";
+  const out = new Uint8Array(size.length + data.length + 2);
+  encoder.encodeInto(size, out);
+  out.set(data, size.length);
+  out[out.length - 2] = 13;
+  out[out.length - 1] = 10;
+  return out;
+}
+
+/** The last chunk with optional trailer fields. */
+export function lastChunk(trailers: string[] | null): Uint8Array {
+  const text = "0\r\n" + (trailers ? fieldLines(trailers) : "") + "\r\n";
+  const out = new Uint8Array(text.length);
+  encodeHead(text, out);
+  return out;
+}

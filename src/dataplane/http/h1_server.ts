@@ -1,0 +1,367 @@
+import type { Clock, Logger, Timer, TimerWheel } from "../../core/mod.ts";
+import { type ConnReader, writeAll } from "../../net/conn_reader.ts";
+import { Exchange } from "../exchange.ts";
+import type { Body } from "./body.ts";
+import { H1BodyReader } from "./h1_body_reader.ts";
+import { type Framing, requestFraming } from "./h1_framing.ts";
+import { findHeadEnd, type HeadLimits, parseRequestHead, type RequestHead } from "./h1_head.ts";
+import { chunkFrame, encodeHead, fieldLines, lastChunk, REASONS } from "./h1_serialize.ts";
+import type { HttpHandler } from "./handler.ts";
+import { endToEndHeaders } from "./hop_by_hop.ts";
+import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
+import { HttpParseError } from "./parse_error.ts";
+import { tunnel } from "../tcp/tunnel.ts";
+
+/** Settings and collaborators of an HTTP/1.1 listener. */
+export interface H1ServerOptions {
+  listener: string;
+  limits: HeadLimits;
+  idleTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  clock: Clock;
+  wheel: TimerWheel;
+  log: Logger;
+  handler: HttpHandler;
+  /** Counts a malformed request by reason (`bad_request`, `bare_lf`, `cl_te`, …). */
+  onMalformed: (reason: string) => void;
+  /** Counts connections closed by a timeout: `idle`, `request_headers`, `request`. */
+  onTimeout: (which: string) => void;
+}
+
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+const CR = 13;
+const LF = 10;
+
+type Phase = "idle" | "head" | "body" | "busy";
+
+/**
+ * Serves HTTP/1.1 (and 1.0) on one accepted connection with skiff's own strict codec:
+ * keep-alive, pipelined requests answered in order, `Expect: 100-continue`, Upgrade
+ * pass-through, and idle / header / body timeouts so slow clients cannot hold it open.
+ */
+export class H1ServerConnection {
+  readonly #conn: Deno.Conn;
+  readonly #r: ConnReader;
+  readonly #o: H1ServerOptions;
+  readonly #remote: string;
+  readonly #w = new Uint8Array(16 * 1024);
+  #phase: Phase = "idle";
+  #timer: Timer;
+  #closed = false;
+
+  /**
+   * @param conn the accepted connection
+   * @param reader its buffered reader (may already hold peeked bytes)
+   * @param remote the client's address as `ip:port`
+   */
+  constructor(conn: Deno.Conn, reader: ConnReader, remote: string, opts: H1ServerOptions) {
+    this.#conn = conn;
+    this.#r = reader;
+    this.#o = opts;
+    this.#remote = remote;
+    this.#timer = opts.wheel.schedule(opts.idleTimeoutMs, () => this.#onTimeout());
+  }
+
+  /** Serves requests until the client or a timeout ends the connection. Never throws. */
+  async serve(): Promise<void> {
+    try {
+      while (!this.#closed && (await this.#one())) { /* next request */ }
+    } catch (err) {
+      if (!this.#closed) this.#o.log.debug("connection ended", { err, remote: this.#remote });
+    } finally {
+      this.#timer.cancel();
+      this.#close();
+    }
+  }
+
+  #arm(phase: Phase, ms: number): void {
+    this.#phase = phase;
+    if (ms > 0) this.#o.wheel.reschedule(this.#timer, ms);
+    else this.#timer.cancel();
+  }
+
+  #onTimeout(): void {
+    const phase = this.#phase;
+    if (phase === "busy") return;
+    this.#o.onTimeout(phase === "idle" ? "idle" : phase === "head" ? "request_headers" : "request");
+    if (phase !== "idle") {
+      // Best effort: tell the client why, then close.
+      const text = errorHead(408, "request_timeout", "Request Timeout");
+      const out = new Uint8Array(text.length);
+      encodeHead(text, out);
+      this.#conn.write(out).catch(() => {}).finally(() => this.#close());
+    } else this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+
+  /** Serves one request; false when the connection must end. */
+  async #one(): Promise<boolean> {
+    const o = this.#o;
+    const r = this.#r;
+    let head: RequestHead;
+    let framing: Framing;
+    try {
+      const end = await this.#readHead();
+      if (end < 0) return false;
+      head = parseRequestHead(r.buf, r.start, end, o.limits);
+      r.consume(end - r.start);
+      framing = requestFraming(head.minor, head.headers);
+    } catch (err) {
+      if (err instanceof HttpParseError) return await this.#reject(err);
+      if (err instanceof RangeError) {
+        return await this.#reject(new HttpParseError("head_too_large", err.message, 431));
+      }
+      throw err;
+    }
+    const ex = new Exchange(o.listener, this.#remote, o.clock.monotonic(), o.clock.now());
+    const req = this.#request(head, framing, ex);
+    if (typeof req === "string") {
+      return await this.#reject(
+        new HttpParseError(
+          req,
+          `Rejected request: ${req}`,
+          req === "method_not_allowed" ? 405 : 400,
+        ),
+      );
+    }
+    const body = req.body as H1BodyReader | null;
+    if (body) {
+      this.#arm("body", o.requestTimeoutMs);
+      if (framing.expectContinue) await writeAll(this.#conn, CONTINUE);
+    } else this.#arm("busy", 0);
+
+    let res: ProxyResponse;
+    try {
+      res = await o.handler.handle(req, ex);
+    } catch (err) {
+      o.log.error("request handler failed", { err, listener: o.listener });
+      res = {
+        status: 500,
+        headers: ["x-skiff-error", "internal_error"],
+        body: null,
+        error: "internal_error",
+      };
+      ex.error = "internal_error";
+    }
+    this.#arm("busy", 0);
+    ex.status = res.status;
+    if (res.upgraded && res.status === 101 && req.upgrade) {
+      await this.#upgrade(res, req.upgrade, ex);
+      return false;
+    }
+    let keep = !framing.close && !this.#closed;
+    try {
+      keep = (await this.#writeResponse(res, req, head.minor, keep, ex)) && keep;
+    } catch (err) {
+      ex.error ||= "downstream_reset";
+      res.body?.cancel();
+      o.log.debug("writing response failed", { err, remote: this.#remote });
+      keep = false;
+    } finally {
+      if (body) {
+        ex.bytesReceived = body.bytes;
+        if (!body.done) {
+          body.cancel(); // unread request body: the next request's start is unknown
+          keep = false;
+        }
+      }
+      ex.end = o.clock.monotonic();
+      o.handler.finish(ex);
+    }
+    return keep;
+  }
+
+  /** Waits for a complete head; returns its end index, or -1 when the client went away. */
+  async #readHead(): Promise<number> {
+    const o = this.#o;
+    const r = this.#r;
+    this.#arm(
+      r.available > 0 ? "head" : "idle",
+      r.available > 0 ? o.headersTimeoutMs : o.idleTimeoutMs,
+    );
+    const max = o.limits.maxHeadBytes;
+    for (;;) {
+      // Tolerate blank lines before a request line (RFC 9112 §2.2).
+      while (r.available >= 2 && r.buf[r.start] === CR && r.buf[r.start + 1] === LF) r.consume(2);
+      const end = findHeadEnd(r.buf, r.start, r.end, max);
+      if (end >= 0) return end;
+      const n = await r.fill(max + 1);
+      if (n === 0) return -1;
+      if (this.#phase === "idle") this.#arm("head", o.headersTimeoutMs);
+    }
+  }
+
+  /** Builds the proxy request, or returns a rejection reason. */
+  #request(head: RequestHead, framing: Framing, ex: Exchange): ProxyRequest | string {
+    let target = head.target;
+    let authority: string | undefined;
+    let hosts = 0;
+    for (let i = 0; i < head.headers.length; i += 2) {
+      if (head.headers[i] === "host") {
+        hosts++;
+        authority = head.headers[i + 1];
+      }
+    }
+    if (hosts > 1 || (hosts === 0 && head.minor === 1)) return "bad_host";
+    if (head.method === "CONNECT") return "method_not_allowed";
+    if (target.charCodeAt(0) !== 47 /* / */) {
+      if (target === "*" && head.method === "OPTIONS") { /* asterisk-form */ }
+      else {
+        const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
+        if (!m) return "bad_target";
+        authority = m[1];
+        target = m[2] === "" ? "/" : m[2].startsWith("?") ? "/" + m[2] : m[2];
+      }
+    }
+    const upgrade = framing.upgrade !== null && framing.upgrade.toLowerCase() !== "h2c"
+      ? framing.upgrade
+      : null;
+    let body: Body | null = null;
+    if (framing.kind !== "none") {
+      body = new H1BodyReader(this.#r, framing, this.#o.limits, () => {
+        if (this.#phase === "body") this.#arm("busy", 0);
+      });
+    }
+    const protocol = head.minor === 1 ? "HTTP/1.1" : "HTTP/1.0";
+    ex.protocol = protocol;
+    ex.method = head.method;
+    ex.path = target;
+    ex.authority = authority ?? "";
+    ex.userAgent = getHeader(head.headers, "user-agent") ?? "";
+    return {
+      method: head.method,
+      path: target,
+      authority: authority ?? "",
+      scheme: "http",
+      headers: endToEndHeaders(head.headers, framing.connection),
+      body,
+      protocol,
+      upgrade,
+    };
+  }
+
+  /** Writes the response; returns false when the connection must close after it. */
+  async #writeResponse(
+    res: ProxyResponse,
+    req: ProxyRequest,
+    minor: number,
+    keep: boolean,
+    ex: Exchange,
+  ): Promise<boolean> {
+    const body = res.body;
+    const status = res.status;
+    const bodyless = status < 200 || status === 204 || status === 304 || req.method === "HEAD";
+    let framing = "";
+    let chunked = false;
+    if (!bodyless) {
+      if (body === null) framing = "content-length: 0\r\n";
+      else if (body.length >= 0) framing = "content-length: " + body.length + "\r\n";
+      else if (minor === 1) {
+        framing = "transfer-encoding: chunked\r\n";
+        chunked = true;
+      } else keep = false; // HTTP/1.0 and unknown length: delimit by closing
+    }
+    if (!keep) framing += "connection: close\r\n";
+    else if (minor === 0) framing += "connection: keep-alive\r\n";
+    const text = "HTTP/1.1 " + status + " " + (REASONS[status] ?? "Unknown") + "\r\n" +
+      fieldLines(res.headers) + framing + "\r\n";
+    let out = this.#w;
+    let n = encodeHead(text, out);
+    if (n < 0) {
+      out = new Uint8Array(text.length);
+      n = encodeHead(text, out);
+    }
+    if (body === null || bodyless) {
+      body?.cancel();
+      await writeAll(this.#conn, out.subarray(0, n));
+      return keep;
+    }
+    const first = body.takeBuffered();
+    if (!chunked && first.length <= out.length - n) {
+      out.set(first, n);
+      await writeAll(this.#conn, out.subarray(0, n + first.length));
+    } else {
+      await writeAll(this.#conn, out.subarray(0, n));
+      if (first.length > 0) await writeAll(this.#conn, chunked ? chunkFrame(first) : first);
+    }
+    let sent = first.length;
+    try {
+      for (let c = await body.read(); c !== null; c = await body.read()) {
+        if (c.length === 0) continue;
+        await writeAll(this.#conn, chunked ? chunkFrame(c) : c);
+        sent += c.length;
+      }
+    } catch (err) {
+      // The upstream failed mid-body: the client gets a truncated message and a close.
+      ex.error ||= "upstream_reset";
+      ex.bytesSent = sent;
+      this.#o.log.warn("upstream failed during the response body", {
+        err,
+        listener: this.#o.listener,
+        upstream: ex.upstreamHost,
+        request_id: ex.requestId,
+      });
+      return false;
+    }
+    if (chunked) await writeAll(this.#conn, lastChunk(body.trailers()));
+    ex.bytesSent = sent;
+    return keep;
+  }
+
+  async #upgrade(res: ProxyResponse, protocol: string, ex: Exchange): Promise<void> {
+    const up = res.upgraded!;
+    const text = "HTTP/1.1 101 Switching Protocols\r\n" + fieldLines(res.headers) +
+      "connection: upgrade\r\nupgrade: " + protocol + "\r\n\r\n";
+    const out = new Uint8Array(text.length);
+    encodeHead(text, out);
+    try {
+      await writeAll(this.#conn, out);
+      const fromClient = this.#r.take().slice();
+      const result = await tunnel(
+        { conn: this.#conn, leftover: fromClient },
+        { conn: up, leftover: up.leftover },
+        { wheel: this.#o.wheel, idleTimeoutMs: this.#o.idleTimeoutMs },
+      );
+      ex.bytesReceived = result.downstreamToUpstream;
+      ex.bytesSent = result.upstreamToDownstream;
+    } catch (err) {
+      this.#o.log.debug("upgraded connection ended with an error", { err });
+    } finally {
+      up.close();
+      ex.end = this.#o.clock.monotonic();
+      this.#o.handler.finish(ex);
+    }
+  }
+
+  /** Answers a malformed request with its 4xx/5xx and closes the connection. */
+  async #reject(err: HttpParseError): Promise<boolean> {
+    const o = this.#o;
+    o.onMalformed(err.reason);
+    o.log.debug("malformed request", {
+      reason: err.reason,
+      detail: err.message,
+      remote: this.#remote,
+    });
+    const text = errorHead(err.status, err.reason, REASONS[err.status] ?? "Bad Request");
+    const out = new Uint8Array(text.length);
+    encodeHead(text, out);
+    try {
+      await writeAll(this.#conn, out);
+    } catch { /* the client is gone */ }
+    return false;
+  }
+}
+
+function errorHead(status: number, reason: string, phrase: string): string {
+  const body = `${reason}\n`;
+  return `HTTP/1.1 ${status} ${phrase}\r\ncontent-type: text/plain\r\nx-skiff-error: ${reason}\r\n` +
+    `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+}

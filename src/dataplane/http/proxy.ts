@@ -1,0 +1,263 @@
+import type { RouteConfig } from "../../config/schema.ts";
+import type { Clock } from "../../core/clock.ts";
+import { TimeoutError } from "../../core/abort.ts";
+import type { Logger } from "../../core/logger.ts";
+import type { Rng } from "../../core/rng.ts";
+import type { TimerWheel } from "../../core/timer_wheel.ts";
+import { requestId } from "../../core/ids.ts";
+import type { Host } from "../balance/host.ts";
+import type { ClusterRuntime } from "../cluster.ts";
+import type { Exchange } from "../exchange.ts";
+import type { ExchangeTiming } from "../pool/h1_connection.ts";
+import { backoffDelay } from "../resilience/backoff.ts";
+import { retriableFailure, retriableStatus } from "../resilience/retry_policy.ts";
+import { type FailureReason, UpstreamError } from "../upstream_error.ts";
+import { type Body, bufferBody, BufferedBody } from "./body.ts";
+import { isGrpc, parseGrpcTimeout } from "./grpc.ts";
+import { localReply } from "./local_reply.ts";
+import { getHeader, type ProxyRequest, type ProxyResponse, removeHeader } from "./message.ts";
+import type { CompiledRoute } from "./router.ts";
+
+/** Largest request body buffered in memory so that the request can be retried. */
+export const MAX_RETRY_BODY = 64 * 1024;
+
+/** What the proxy core needs. */
+export interface ProxyDeps {
+  clusters: ReadonlyMap<string, ClusterRuntime>;
+  clock: Clock;
+  wheel: TimerWheel;
+  rng: Rng;
+  log: Logger;
+}
+
+interface Attempt {
+  host: Host;
+  cluster: ClusterRuntime;
+  retry: boolean;
+}
+
+/**
+ * The protocol-independent heart of HTTP proxying: applies a matched route (header
+ * mutations, rewrite, forwarding headers), picks cluster and host, enforces the route
+ * timeout, `grpc-timeout` and per-try timeouts, retries under policy and budget, and turns
+ * every failure into a clear local reply. Never throws.
+ */
+export class HttpProxy {
+  readonly #d: ProxyDeps;
+
+  constructor(deps: ProxyDeps) {
+    this.#d = deps;
+  }
+
+  /**
+   * Forwards `req` along `route` and resolves with the response head to send downstream.
+   * When the response has been sent, the caller must call `finish(ex)`.
+   */
+  async forward(req: ProxyRequest, route: CompiledRoute, ex: Exchange): Promise<ProxyResponse> {
+    const d = this.#d;
+    const cfg = route.config;
+    const grpc = isGrpc(getHeader(req.headers, "content-type"));
+    const clusterName = route.pickCluster(d.rng);
+    ex.cluster = clusterName;
+    const cluster = d.clusters.get(clusterName);
+    if (!cluster) {
+      return this.#fail(ex, "no_healthy_upstream", `Cluster "${clusterName}" does not exist`, grpc);
+    }
+    prepareRequest(req, cfg, ex);
+    req.path = route.rewrite(req.path);
+
+    let timeoutMs = cfg.timeout;
+    if (grpc) {
+      const header = getHeader(req.headers, "grpc-timeout");
+      const g = header === undefined ? undefined : parseGrpcTimeout(header);
+      if (g !== undefined) timeoutMs = timeoutMs > 0 ? Math.min(timeoutMs, g) : g;
+    }
+    const deadline = timeoutMs > 0 ? d.clock.monotonic() + timeoutMs : Infinity;
+
+    const policy = cfg.retry;
+    let replay: BufferedBody | null = null;
+    if (policy && policy.num_retries > 0 && req.body !== null) {
+      replay = await replayable(req.body);
+      if (replay) req.body = replay;
+    }
+    const canRetry = policy !== undefined && (req.body === null || replay !== null);
+    const hashKey = cfg.hash_header ? getHeader(req.headers, cfg.hash_header) : undefined;
+    let avoid: Set<Host> | undefined;
+    let staleRetried = false;
+    let last: { reason: FailureReason; message: string } | undefined;
+
+    for (let attempt = 0;; attempt++) {
+      const host = cluster.pick(hashKey, avoid);
+      if (!host) {
+        return this.#fail(
+          ex,
+          "no_healthy_upstream",
+          `Cluster "${cluster.name}" has no endpoints`,
+          grpc,
+        );
+      }
+      ex.upstreamHost = host.key;
+      const remaining = deadline - d.clock.monotonic();
+      const perTry = policy?.per_try_timeout ?? Infinity;
+      const tryMs = Math.min(remaining, perTry);
+      const a: Attempt = { host, cluster, retry: attempt > 0 };
+      const outReq = attempt === 0 || replay === null ? req : { ...req, body: replay.replay() };
+      const result = await this.#attempt(outReq, a, ex, tryMs, tryMs === perTry);
+      if (!(result instanceof UpstreamError)) {
+        const status = result.status;
+        if (
+          canRetry && attempt < policy!.num_retries && retriableStatus(policy!, status) &&
+          cluster.retryBudgetAllows()
+        ) {
+          result.body?.cancel();
+          this.#end(a, ex, false);
+          (avoid ??= new Set()).add(host);
+          if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) return result;
+          ex.retries++;
+          cluster.counters.retries++;
+          continue;
+        }
+        ex.onEnd = () => this.#end(a, ex, status < 500);
+        return result;
+      }
+      this.#end(a, ex, false);
+      last = { reason: result.reason, message: result.message };
+      if (result.staleReuse && !staleRetried && (req.body === null || replay !== null)) {
+        staleRetried = true; // the upstream closed an idle connection: not a real attempt
+        attempt--;
+        continue;
+      }
+      if (deadline - d.clock.monotonic() <= 0) break;
+      if (
+        !canRetry || attempt >= policy!.num_retries || !retriableFailure(policy!, result.reason) ||
+        !cluster.retryBudgetAllows()
+      ) break;
+      (avoid ??= new Set()).add(host);
+      if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) break;
+      ex.retries++;
+      cluster.counters.retries++;
+    }
+    return this.#fail(ex, last!.reason, last!.message, grpc);
+  }
+
+  async #attempt(
+    req: ProxyRequest,
+    a: Attempt,
+    ex: Exchange,
+    tryMs: number,
+    perTry: boolean,
+  ): Promise<ProxyResponse | UpstreamError> {
+    const d = this.#d;
+    a.host.begin();
+    a.cluster.active++;
+    a.cluster.counters.requests++;
+    if (a.retry) a.cluster.activeRetries++;
+    const timing: ExchangeTiming = { firstByte: 0, connectMs: -1 };
+    const ac = new AbortController();
+    const what = perTry ? "per-try timeout" : "route timeout";
+    const timer = Number.isFinite(tryMs)
+      ? d.wheel.schedule(
+        Math.max(0, tryMs),
+        () => ac.abort(new TimeoutError(what, Math.round(tryMs))),
+      )
+      : undefined;
+    ex.upstreamStart = d.clock.monotonic();
+    try {
+      const res = await a.cluster.pool(a.host).request(req, timing, ac.signal);
+      ex.connectMs = timing.connectMs;
+      ex.upstreamFirstByte = timing.firstByte;
+      return res;
+    } catch (err) {
+      ex.connectMs = timing.connectMs;
+      if (ac.signal.aborted) {
+        return new UpstreamError("upstream_timeout", (ac.signal.reason as Error).message);
+      }
+      if (err instanceof UpstreamError) return err;
+      d.log.error("unexpected upstream error", { err, cluster: a.cluster.name, host: a.host.key });
+      return new UpstreamError("upstream_reset", String((err as Error)?.message ?? err));
+    } finally {
+      timer?.cancel();
+    }
+  }
+
+  /** Waits the backoff delay; false when it would overrun the deadline. */
+  async #backoff(
+    retry: number,
+    cfg: { base_interval: number; max_interval?: number },
+    deadline: number,
+  ): Promise<boolean> {
+    const d = this.#d;
+    const max = cfg.max_interval ?? cfg.base_interval * 10;
+    const ms = backoffDelay(retry, cfg.base_interval, max, d.rng);
+    if (d.clock.monotonic() + ms >= deadline) return false;
+    if (ms > 0) await d.clock.sleep(ms);
+    return true;
+  }
+
+  #end(a: Attempt, ex: Exchange, ok: boolean): void {
+    const now = this.#d.clock.monotonic();
+    const latency = (ex.upstreamFirstByte || now) - ex.upstreamStart;
+    a.host.end(now, latency, ok);
+    a.cluster.active--;
+    if (a.retry) a.cluster.activeRetries--;
+  }
+
+  #fail(ex: Exchange, reason: string, message: string, grpc: boolean): ProxyResponse {
+    ex.error = reason;
+    this.#d.log.warn("request failed", {
+      reason,
+      detail: message,
+      listener: ex.listener,
+      route: ex.route,
+      cluster: ex.cluster,
+      upstream: ex.upstreamHost,
+      request_id: ex.requestId,
+      retries: ex.retries,
+    });
+    return localReply(reason, message, grpc);
+  }
+}
+
+async function replayable(body: Body): Promise<BufferedBody | null> {
+  if (body instanceof BufferedBody) return body;
+  if (body.length < 0 || body.length > MAX_RETRY_BODY) return null;
+  return await bufferBody(body, MAX_RETRY_BODY);
+}
+
+/** Forwarding headers and the route's header mutations. */
+function prepareRequest(req: ProxyRequest, cfg: RouteConfig, ex: Exchange): void {
+  const h = req.headers;
+  for (const name of cfg.request_headers_to_remove) removeHeader(h, name);
+  for (const add of cfg.request_headers_to_add) {
+    if (!add.append) removeHeader(h, add.name);
+    h.push(add.name, add.value);
+  }
+  let xff: string | undefined;
+  let proto = false;
+  let rid: string | undefined;
+  for (let i = 0; i < h.length; i += 2) {
+    const n = h[i];
+    if (n.charCodeAt(0) !== 120) continue; // x-
+    if (n === "x-forwarded-for") {
+      xff = xff === undefined ? h[i + 1] : xff + ", " + h[i + 1];
+      h.splice(i, 2);
+      i -= 2;
+    } else if (n === "x-forwarded-proto") proto = true;
+    else if (n === "x-request-id") rid = h[i + 1];
+  }
+  const ip = remoteIp(ex.remote);
+  h.push("x-forwarded-for", xff === undefined ? ip : xff + ", " + ip);
+  if (!proto) h.push("x-forwarded-proto", req.scheme);
+  if (rid === undefined) {
+    rid = requestId();
+    h.push("x-request-id", rid);
+  }
+  ex.requestId = rid;
+  ex.forwardedFor = xff ?? "";
+}
+
+function remoteIp(remote: string): string {
+  if (remote.startsWith("[")) return remote.slice(1, remote.indexOf("]"));
+  const colon = remote.lastIndexOf(":");
+  return colon > 0 ? remote.slice(0, colon) : remote;
+}

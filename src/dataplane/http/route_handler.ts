@@ -1,0 +1,60 @@
+import type { Logger } from "../../core/logger.ts";
+import type { Exchange, ExchangeSink } from "../exchange.ts";
+import { isGrpc } from "./grpc.ts";
+import type { HttpHandler } from "./handler.ts";
+import { localReply } from "./local_reply.ts";
+import { getHeader, type ProxyRequest, type ProxyResponse, removeHeader } from "./message.ts";
+import type { HttpProxy } from "./proxy.ts";
+import type { Router } from "./router.ts";
+
+/**
+ * The HTTP handler of one listener: matches a route (404 `no_route` when none does),
+ * forwards through the proxy core, and applies the route's response header mutations.
+ */
+export class RouteHandler implements HttpHandler {
+  readonly #router: Router;
+  readonly #proxy: HttpProxy;
+  readonly #sink: ExchangeSink;
+  readonly #log: Logger;
+
+  constructor(router: Router, proxy: HttpProxy, sink: ExchangeSink, log: Logger) {
+    this.#router = router;
+    this.#proxy = proxy;
+    this.#sink = sink;
+    this.#log = log;
+  }
+
+  async handle(req: ProxyRequest, ex: Exchange): Promise<ProxyResponse> {
+    const route = this.#router.match(req.method, req.authority, req.path, req.headers);
+    if (!route) {
+      ex.error = "no_route";
+      this.#log.warn("request failed", {
+        reason: "no_route",
+        listener: ex.listener,
+        method: req.method,
+        authority: req.authority,
+        path: req.path,
+      });
+      const grpc = isGrpc(getHeader(req.headers, "content-type"));
+      req.body?.cancel();
+      return localReply("no_route", `No route for ${req.authority}${req.path}`, grpc);
+    }
+    ex.route = route.name;
+    const res = await this.#proxy.forward(req, route, ex);
+    const cfg = route.config;
+    if (cfg.response_headers_to_remove.length > 0 || cfg.response_headers_to_add.length > 0) {
+      for (const name of cfg.response_headers_to_remove) removeHeader(res.headers, name);
+      for (const add of cfg.response_headers_to_add) {
+        if (!add.append) removeHeader(res.headers, add.name);
+        res.headers.push(add.name, add.value);
+      }
+    }
+    const gs = getHeader(res.headers, "grpc-status");
+    if (gs !== undefined) ex.grpcStatus = gs;
+    return res;
+  }
+
+  finish(ex: Exchange): void {
+    this.#sink.finish(ex);
+  }
+}

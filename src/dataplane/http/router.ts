@@ -1,0 +1,151 @@
+import type { HeaderMatchConfig, RouteConfig } from "../../config/schema.ts";
+import type { Rng } from "../../core/rng.ts";
+
+type HeaderTest = (headers: string[]) => boolean;
+
+/** A route ready for matching: its config plus precompiled predicates. */
+export class CompiledRoute {
+  readonly name: string;
+  readonly config: RouteConfig;
+  readonly #authority: ((host: string) => boolean) | null;
+  readonly #path: ((path: string) => boolean) | null;
+  readonly #methods: ReadonlySet<string> | null;
+  readonly #headers: HeaderTest[];
+  readonly #clusters: string[];
+  readonly #cumulative: number[];
+
+  constructor(config: RouteConfig, index: number) {
+    this.config = config;
+    this.name = config.name ?? `route_${index}`;
+    const m = config.match;
+    this.#authority = m.authority === undefined ? null : authorityTest(m.authority);
+    this.#path = m.prefix !== undefined
+      ? (p) => p.startsWith(m.prefix!)
+      : m.path !== undefined
+      ? (p) => p === m.path
+      : m.regex !== undefined
+      ? regexTest(new RegExp(m.regex))
+      : null;
+    this.#methods = m.methods ? new Set(m.methods) : null;
+    this.#headers = m.headers.map(headerTest);
+    const weighted = config.weighted_clusters ?? [{ cluster: config.cluster!, weight: 1 }];
+    this.#clusters = weighted.map((w) => w.cluster);
+    let sum = 0;
+    this.#cumulative = weighted.map((w) => (sum += w.weight));
+  }
+
+  /** Every cluster this route can send to. */
+  get clusters(): readonly string[] {
+    return this.#clusters;
+  }
+
+  /**
+   * True when the request matches every condition of this route.
+   *
+   * @param path the path without the query string
+   */
+  matches(method: string, host: string, path: string, headers: string[]): boolean {
+    if (this.#methods !== null && !this.#methods.has(method)) return false;
+    if (this.#path !== null && !this.#path(path)) return false;
+    if (this.#authority !== null && !this.#authority(host)) return false;
+    for (const t of this.#headers) if (!t(headers)) return false;
+    return true;
+  }
+
+  /** Picks the target cluster, by weight when the route splits traffic. */
+  pickCluster(rng: Rng): string {
+    if (this.#clusters.length === 1) return this.#clusters[0];
+    const total = this.#cumulative[this.#cumulative.length - 1];
+    const x = rng() * total;
+    for (let i = 0; i < this.#cumulative.length; i++) {
+      if (x < this.#cumulative[i]) return this.#clusters[i];
+    }
+    return this.#clusters[this.#clusters.length - 1];
+  }
+
+  /** Applies `prefix_rewrite` to a request target (path and query). */
+  rewrite(target: string): string {
+    const prefix = this.config.match.prefix;
+    const to = this.config.prefix_rewrite;
+    if (to === undefined || prefix === undefined || !target.startsWith(prefix)) return target;
+    return to + target.slice(prefix.length);
+  }
+}
+
+function regexTest(re: RegExp): (s: string) => boolean {
+  return (s) => re.test(s);
+}
+
+/** Host matching: exact or `*.suffix`, case-insensitive, port ignored. */
+function authorityTest(pattern: string): (host: string) => boolean {
+  const p = pattern.toLowerCase();
+  if (p.startsWith("*.")) {
+    const suffix = p.slice(1);
+    return (h) => {
+      const host = stripPort(h).toLowerCase();
+      return host.length > suffix.length && host.endsWith(suffix);
+    };
+  }
+  return (h) => stripPort(h).toLowerCase() === p;
+}
+
+/** Removes a `:port` suffix from an authority (`[v6]:port` aware). */
+export function stripPort(authority: string): string {
+  if (authority.startsWith("[")) {
+    const end = authority.indexOf("]");
+    return end > 0 ? authority.slice(0, end + 1) : authority;
+  }
+  const colon = authority.lastIndexOf(":");
+  return colon >= 0 ? authority.slice(0, colon) : authority;
+}
+
+function headerTest(h: HeaderMatchConfig): HeaderTest {
+  const name = h.name;
+  let test: (v: string | undefined) => boolean;
+  if (h.present !== undefined) test = (v) => (v !== undefined) === h.present;
+  else if (h.exact !== undefined) test = (v) => v === h.exact;
+  else if (h.prefix !== undefined) test = (v) => v !== undefined && v.startsWith(h.prefix!);
+  else {
+    const re = new RegExp(h.regex!);
+    test = (v) => v !== undefined && re.test(v);
+  }
+  return (headers) => {
+    let value: string | undefined;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i] === name) {
+        value = value === undefined ? headers[i + 1] : value + "," + headers[i + 1];
+      }
+    }
+    return test(value) !== h.invert;
+  };
+}
+
+/**
+ * The ordered route table of one listener: the first matching route wins, as in Envoy.
+ *
+ * @example
+ * ```ts
+ * const router = new Router(listener.routes);
+ * const route = router.match("GET", "api.local", "/v1/users", headers);
+ * ```
+ */
+export class Router {
+  readonly routes: readonly CompiledRoute[];
+
+  constructor(routes: readonly RouteConfig[]) {
+    this.routes = routes.map((r, i) => new CompiledRoute(r, i));
+  }
+
+  /** The first route matching the request, or `undefined` (→ 404). */
+  match(
+    method: string,
+    authority: string,
+    path: string,
+    headers: string[],
+  ): CompiledRoute | undefined {
+    const q = path.indexOf("?");
+    const p = q >= 0 ? path.slice(0, q) : path;
+    for (const r of this.routes) if (r.matches(method, authority, p, headers)) return r;
+    return undefined;
+  }
+}

@@ -1,0 +1,276 @@
+import type { ListenerConfig } from "../config/schema.ts";
+import type { Clock, Logger, TimerWheel } from "../core/mod.ts";
+import { ConnReader } from "../net/conn_reader.ts";
+import type { ClusterRuntime } from "./cluster.ts";
+import { type Detected, detectProtocol } from "./detect.ts";
+import { Exchange, type ExchangeSink } from "./exchange.ts";
+import type { HttpHandler } from "./http/handler.ts";
+import { H1ServerConnection } from "./http/h1_server.ts";
+import { proxyTcp } from "./tcp/tcp_proxy.ts";
+import type { Duplex } from "./tcp/tunnel.ts";
+
+/**
+ * Hands an HTTP/2 connection (its first bytes already read into `leftover`) to the HTTP/2
+ * server; resolves when that connection has ended.
+ */
+export type Http2Acceptor = (
+  conn: Deno.TcpConn,
+  leftover: Uint8Array,
+  remote: string,
+) => Promise<void>;
+
+/** Counters a listener reports. */
+export interface ListenerEvents {
+  /** A connection was accepted (+1) or ended (-1). */
+  onConnection(delta: number): void;
+  /** A connection was refused because `max_connections` was reached. */
+  onOverflow(): void;
+  /** A malformed request was rejected. */
+  onMalformed(reason: string): void;
+  /** A connection was closed by a timeout (`idle`, `request_headers`, `request`). */
+  onTimeout(which: string): void;
+  /** The protocol a connection was detected as. */
+  onDetected(protocol: Detected): void;
+}
+
+/** Collaborators of a listener. */
+export interface ListenerDeps {
+  clock: Clock;
+  wheel: TimerWheel;
+  log: Logger;
+  handler: HttpHandler;
+  clusters: ReadonlyMap<string, ClusterRuntime>;
+  sink: ExchangeSink;
+  events: ListenerEvents;
+  http2?: Http2Acceptor;
+  /** Bind with SO_REUSEPORT (several processes or Workers on one port). */
+  reusePort?: boolean;
+}
+
+const OVERFLOW = new TextEncoder().encode(
+  "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nx-skiff-error: overflow\r\n" +
+    "content-length: 9\r\nconnection: close\r\n\r\noverflow\n",
+);
+
+/**
+ * One bound listener: accepts connections, enforces `max_connections`, and serves each as
+ * HTTP (HTTP/1.1 with skiff's codec; HTTP/2 prior knowledge handed to the HTTP/2 server), as
+ * opaque TCP, or — for `auto` — whichever the first bytes show, within the detection
+ * timeout. Ports listed in `server_first_ports` skip detection (the client speaks second).
+ */
+export class Listener {
+  readonly config: ListenerConfig;
+  readonly #d: ListenerDeps;
+  #listener: Deno.TcpListener | undefined;
+  #conns = new Set<Deno.Conn>();
+  #accepting: Promise<void> | undefined;
+
+  constructor(config: ListenerConfig, deps: ListenerDeps) {
+    this.config = config;
+    this.#d = deps;
+  }
+
+  /** The bound address (the actual port when the config asked for port 0). */
+  get addr(): Deno.NetAddr {
+    return this.#listener!.addr;
+  }
+
+  /** Open downstream connections. */
+  get connections(): number {
+    return this.#conns.size;
+  }
+
+  /** Binds the socket and starts accepting. @throws when the address cannot be bound */
+  start(): void {
+    const a = this.config.address;
+    const opts = { hostname: a.hostname, port: a.port, transport: "tcp" as const };
+    this.#listener = this.#d.reusePort
+      ? Deno.listen({ ...opts, reusePort: true } as Deno.TcpListenOptions)
+      : Deno.listen(opts);
+    this.#accepting = this.#acceptLoop();
+  }
+
+  /** Stops accepting; with `force`, also closes open connections. */
+  async close(force = true): Promise<void> {
+    try {
+      this.#listener?.close();
+    } catch { /* closed */ }
+    if (force) {
+      for (const c of this.#conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    }
+    await this.#accepting;
+  }
+
+  async #acceptLoop(): Promise<void> {
+    const l = this.#listener!;
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await l.accept();
+      } catch (err) {
+        if (err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted) {
+          return;
+        }
+        this.#d.log.warn("accept failed", { err, listener: this.config.name });
+        continue;
+      }
+      if (this.#conns.size >= this.config.limits.max_connections) {
+        this.#d.events.onOverflow();
+        this.#refuse(conn);
+        continue;
+      }
+      this.#conns.add(conn);
+      this.#d.events.onConnection(1);
+      this.#serve(conn).finally(() => {
+        this.#conns.delete(conn);
+        this.#d.events.onConnection(-1);
+      });
+    }
+  }
+
+  #refuse(conn: Deno.TcpConn): void {
+    const write = this.config.protocol === "tcp" ? Promise.resolve(0) : conn.write(OVERFLOW);
+    write.catch(() => 0).finally(() => {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    });
+  }
+
+  async #serve(conn: Deno.TcpConn): Promise<void> {
+    try {
+      conn.setNoDelay(true);
+    } catch { /* closed already */ }
+    const remote = addrText(conn.remoteAddr);
+    const reader = new ConnReader(conn, 8 * 1024);
+    const kind = await this.#classify(conn, reader);
+    this.#d.events.onDetected(kind);
+    switch (kind) {
+      case "http1":
+        return await this.#serveHttp1(conn, reader, remote);
+      case "http2":
+        if (this.#d.http2) return await this.#d.http2(conn, reader.take().slice(), remote);
+        return this.#closeQuietly(conn);
+      case "tcp":
+        return await this.#serveTcp(conn, reader, remote);
+      default:
+        return this.#closeQuietly(conn);
+    }
+  }
+
+  /** Decides the protocol of a new connection; `more` means the client went away. */
+  async #classify(conn: Deno.TcpConn, reader: ConnReader): Promise<Detected> {
+    const cfg = this.config;
+    if (cfg.protocol === "tcp") return "tcp";
+    if (cfg.protocol === "auto" && cfg.detection.server_first_ports.includes(cfg.address.port)) {
+      return "tcp";
+    }
+    const timeoutMs = cfg.protocol === "auto"
+      ? cfg.detection.timeout
+      : cfg.timeouts.request_headers;
+    let timedOut = false;
+    const expired = Promise.withResolvers<undefined>();
+    const timer = this.#d.wheel.schedule(timeoutMs, () => {
+      timedOut = true;
+      expired.resolve(undefined);
+      if (cfg.protocol !== "auto") conn.close();
+    });
+    try {
+      for (;;) {
+        const seen = detectProtocol(reader.buf, reader.start, reader.end);
+        if (seen !== "more") return seen === "tcp" && cfg.protocol === "http" ? "http1" : seen;
+        if (timedOut) return cfg.protocol === "auto" ? "tcp" : "more";
+        // On timeout the read stays in flight; the TCP path picks up its bytes later.
+        const n = await Promise.race([reader.fill(), expired.promise]);
+        if (n === undefined) return "tcp"; // the client stayed silent: a server-first protocol
+        if (n === 0) return reader.available > 0 && cfg.protocol === "http" ? "http1" : "more";
+      }
+    } catch {
+      return "more";
+    } finally {
+      timer.cancel();
+    }
+  }
+
+  async #serveHttp1(conn: Deno.TcpConn, reader: ConnReader, remote: string): Promise<void> {
+    const cfg = this.config;
+    const d = this.#d;
+    const server = new H1ServerConnection(conn, reader, remote, {
+      listener: cfg.name,
+      limits: {
+        maxHeadBytes: cfg.limits.max_request_header_bytes,
+        maxHeaders: cfg.limits.max_request_headers,
+      },
+      idleTimeoutMs: cfg.timeouts.idle,
+      headersTimeoutMs: cfg.timeouts.request_headers,
+      requestTimeoutMs: cfg.timeouts.request,
+      clock: d.clock,
+      wheel: d.wheel,
+      log: d.log,
+      handler: d.handler,
+      onMalformed: (reason) => d.events.onMalformed(reason),
+      onTimeout: (which) => d.events.onTimeout(which),
+    });
+    await server.serve();
+  }
+
+  async #serveTcp(conn: Deno.TcpConn, reader: ConnReader, remote: string): Promise<void> {
+    const d = this.#d;
+    const tcp = this.config.tcp;
+    const cluster = tcp ? d.clusters.get(tcp.cluster) : undefined;
+    if (!tcp || !cluster) {
+      d.log.warn("no tcp route for a non-HTTP connection", { listener: this.config.name, remote });
+      return this.#closeQuietly(conn);
+    }
+    const ex = new Exchange(this.config.name, remote, d.clock.monotonic(), d.clock.now());
+    try {
+      await proxyTcp(readerDuplex(conn, reader), new Uint8Array(0), ex, {
+        cluster,
+        idleTimeoutMs: tcp.idle_timeout,
+        clock: d.clock,
+        wheel: d.wheel,
+        log: d.log,
+      });
+    } finally {
+      ex.end = d.clock.monotonic();
+      d.sink.finish(ex);
+    }
+  }
+
+  #closeQuietly(conn: Deno.Conn): void {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+/** Formats a network address as `ip:port` (`[ip]:port` for IPv6). */
+export function addrText(a: Deno.Addr): string {
+  if (a.transport !== "tcp" && a.transport !== "udp") return a.transport;
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+/**
+ * The downstream side of a tunnel after detection: bytes already buffered (or a read still
+ * in flight from detection) come first, then the connection itself.
+ */
+function readerDuplex(conn: Deno.TcpConn, reader: ConnReader): Duplex {
+  return {
+    read: async (p) => {
+      if (reader.available === 0 && reader.reading && (await reader.fill()) === 0) return null;
+      if (reader.available > 0) {
+        const chunk = reader.take(p.length);
+        p.set(chunk);
+        return chunk.length;
+      }
+      return await conn.read(p);
+    },
+    write: (p) => conn.write(p),
+    closeWrite: () => conn.closeWrite(),
+    close: () => conn.close(),
+  };
+}

@@ -1,0 +1,242 @@
+import { TimeoutError, type Timer, type TimerWheel } from "../../core/mod.ts";
+import { type Connector, connectWithTimeout } from "../../net/connect.ts";
+import type { SocketAddress } from "../../config/address.ts";
+import { UpstreamError } from "../upstream_error.ts";
+import type { ProxyRequest, ProxyResponse } from "../http/message.ts";
+import { type ExchangeTiming, H1Connection } from "./h1_connection.ts";
+import { formatAddress } from "../../config/address.ts";
+
+/** Limits of one endpoint's connection pool. */
+export interface PoolLimits {
+  maxConnections: number;
+  maxPendingRequests: number;
+  /** 0 for unlimited. */
+  maxRequestsPerConnection: number;
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+/** What a pool needs from its surroundings. */
+export interface PoolDeps {
+  wheel: TimerWheel;
+  /** Monotonic milliseconds. */
+  now: () => number;
+  /** Opens a TCP connection; defaults to `Deno.connect`. */
+  connect?: Connector;
+  /** Called with the duration of each successful connect, in milliseconds. */
+  onConnect?: (ms: number) => void;
+  /** Called when the number of open connections changes (+1 / -1). */
+  onConnections?: (delta: number) => void;
+}
+
+interface Waiter {
+  resolve: (c: H1Connection) => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal;
+  onAbort: () => void;
+}
+
+interface Idle {
+  conn: H1Connection;
+  timer: Timer;
+}
+
+/**
+ * Keep-alive HTTP/1.1 connections to one endpoint: reuses the most recently idle
+ * connection, opens new ones up to `maxConnections`, queues up to `maxPendingRequests`
+ * beyond that and refuses more (`overflow`). An idle connection the upstream closes is
+ * noticed at once (a read stays armed while idle) and dropped.
+ */
+export class H1Pool {
+  readonly #addr: SocketAddress;
+  readonly #limits: PoolLimits;
+  readonly #deps: PoolDeps;
+  readonly #idle: Idle[] = [];
+  readonly #waiters: Waiter[] = [];
+  #open = 0;
+  #closed = false;
+
+  constructor(addr: SocketAddress, limits: PoolLimits, deps: PoolDeps) {
+    this.#addr = addr;
+    this.#limits = limits;
+    this.#deps = deps;
+  }
+
+  /** Open connections (busy and idle). */
+  get open(): number {
+    return this.#open;
+  }
+
+  /** Idle connections. */
+  get idle(): number {
+    return this.#idle.length;
+  }
+
+  /** Requests waiting for a connection. */
+  get pending(): number {
+    return this.#waiters.length;
+  }
+
+  /**
+   * Takes an idle connection or opens one; waits when the pool is full.
+   *
+   * @throws {UpstreamError} `overflow` when the wait queue is full, `connect_failure` /
+   * `connect_timeout` when connecting fails; the signal's reason when aborted
+   */
+  acquire(signal?: AbortSignal): Promise<H1Connection> {
+    const idle = this.#idle.pop();
+    if (idle) {
+      idle.timer.cancel();
+      return Promise.resolve(idle.conn);
+    }
+    if (this.#open < this.#limits.maxConnections) return this.#connect();
+    if (this.#waiters.length >= this.#limits.maxPendingRequests) {
+      return Promise.reject(
+        new UpstreamError("overflow", `Connection pool of ${this.#label()} is full`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const w: Waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const i = this.#waiters.indexOf(w);
+          if (i >= 0) this.#waiters.splice(i, 1);
+          reject(signal!.reason);
+        },
+      };
+      signal?.addEventListener("abort", w.onAbort, { once: true });
+      this.#waiters.push(w);
+    });
+  }
+
+  /**
+   * Sends one request on a pooled connection and returns the response head; the connection
+   * goes back to the pool when the response body has been read. Aborting `signal` before
+   * the head arrives closes the connection.
+   *
+   * @throws {UpstreamError} as `acquire` and `H1Connection.exchange` do
+   */
+  async request(
+    req: ProxyRequest,
+    timing: ExchangeTiming,
+    signal: AbortSignal,
+  ): Promise<ProxyResponse> {
+    const conn = await this.acquire(signal);
+    if (signal.aborted) {
+      this.release(conn, true);
+      throw signal.reason;
+    }
+    timing.connectMs = conn.requests === 0 ? conn.connectMs : -1;
+    const onAbort = () => conn.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await conn.exchange(req, timing, (reusable) => this.release(conn, reusable));
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Returns a connection after its exchange; `reusable` is false when it must close. */
+  release(conn: H1Connection, reusable: boolean): void {
+    const max = this.#limits.maxRequestsPerConnection;
+    if (!reusable || conn.closed || this.#closed || (max > 0 && conn.requests >= max)) {
+      this.#drop(conn);
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      waiter.resolve(conn);
+      return;
+    }
+    const entry: Idle = {
+      conn,
+      timer: this.#deps.wheel.schedule(this.#limits.idleTimeoutMs, () => this.#evict(entry)),
+    };
+    this.#idle.push(entry);
+    // Keep a read armed: the upstream closing the idle connection ends it here.
+    conn.reader.prefetch().then(
+      (n) => {
+        if (this.#idle.includes(entry) && (n === null || n > 0)) this.#evict(entry);
+      },
+      () => this.#evict(entry),
+    );
+  }
+
+  /** Closes idle connections and refuses new work; busy connections close on release. */
+  close(): void {
+    this.#closed = true;
+    for (const e of this.#idle.splice(0)) {
+      e.timer.cancel();
+      this.#drop(e.conn);
+    }
+    for (const w of this.#waiters.splice(0)) {
+      w.reject(new UpstreamError("no_healthy_upstream", `Endpoint ${this.#label()} was removed`));
+    }
+  }
+
+  #evict(entry: Idle): void {
+    const i = this.#idle.indexOf(entry);
+    if (i < 0) return;
+    this.#idle.splice(i, 1);
+    entry.timer.cancel();
+    this.#drop(entry.conn);
+  }
+
+  #drop(conn: H1Connection): void {
+    conn.close();
+    this.#open--;
+    this.#deps.onConnections?.(-1);
+    // A slot freed up: open a connection for the next waiter.
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      this.#connect().then(waiter.resolve, waiter.reject);
+    }
+  }
+
+  async #connect(): Promise<H1Connection> {
+    this.#open++;
+    this.#deps.onConnections?.(1);
+    const started = this.#deps.now();
+    try {
+      const conn = await connectWithTimeout(
+        this.#addr,
+        this.#limits.connectTimeoutMs,
+        this.#deps.wheel,
+        this.#deps.connect,
+      );
+      if (this.#closed) conn.close();
+      const h1 = new H1Connection(conn, this.#deps.now);
+      h1.connectMs = this.#deps.now() - started;
+      this.#deps.onConnect?.(h1.connectMs);
+      return h1;
+    } catch (err) {
+      this.#open--;
+      this.#deps.onConnections?.(-1);
+      throw connectError(err, this.#label());
+    }
+  }
+
+  #label(): string {
+    return formatAddress(this.#addr);
+  }
+}
+
+/** Maps a connect failure to the `UpstreamError` the proxy reports. */
+export function connectError(err: unknown, label: string): UpstreamError {
+  if (err instanceof TimeoutError) {
+    return new UpstreamError("connect_timeout", `Connecting to ${label}: ${err.message}`, {
+      cause: err,
+    });
+  }
+  return new UpstreamError(
+    "connect_failure",
+    `Cannot connect to ${label}: ${(err as Error).message}`,
+    {
+      cause: err,
+    },
+  );
+}

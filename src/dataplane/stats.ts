@@ -1,0 +1,251 @@
+import type {
+  AccessLogSink,
+  Counter,
+  CounterFamily,
+  GaugeFamily,
+  Histogram,
+  HistogramFamily,
+  MetricsRegistry,
+} from "../telemetry/mod.ts";
+import type { ClusterRuntime } from "./cluster.ts";
+import type { Detected } from "./detect.ts";
+import type { Exchange, ExchangeSink } from "./exchange.ts";
+import type { ListenerEvents } from "./listener.ts";
+
+const CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+
+interface RouteSeries {
+  byClass: Counter[];
+  duration: Histogram;
+}
+
+interface ListenerSeries {
+  bytesIn: Counter;
+  bytesOut: Counter;
+}
+
+/**
+ * The data plane's metrics and access log: turns finished exchanges and listener events
+ * into Prometheus series and JSON access-log lines. Label children are cached so that a
+ * request costs one map lookup and a few additions.
+ */
+export class DataplaneStats implements ExchangeSink {
+  readonly #requests: CounterFamily<readonly ["listener", "route", "cluster", "code_class"]>;
+  readonly #duration: HistogramFamily<readonly ["listener", "route", "cluster"]>;
+  readonly #connect: HistogramFamily<readonly ["cluster"]>;
+  readonly #firstByte: HistogramFamily<readonly ["cluster"]>;
+  readonly #errors: CounterFamily<readonly ["listener", "reason"]>;
+  readonly #malformed: CounterFamily<readonly ["listener", "reason"]>;
+  readonly #timeouts: CounterFamily<readonly ["listener", "kind"]>;
+  readonly #connActive: GaugeFamily<readonly ["listener"]>;
+  readonly #connTotal: CounterFamily<readonly ["listener"]>;
+  readonly #detected: CounterFamily<readonly ["listener", "protocol"]>;
+  readonly #bytesIn: CounterFamily<readonly ["listener"]>;
+  readonly #bytesOut: CounterFamily<readonly ["listener"]>;
+  readonly #tcp: CounterFamily<readonly ["listener", "cluster"]>;
+  readonly #routes = new Map<string, RouteSeries>();
+  readonly #listeners = new Map<string, ListenerSeries>();
+  readonly #log: AccessLogSink;
+
+  constructor(registry: MetricsRegistry, accessLog: AccessLogSink) {
+    const r = registry;
+    this.#log = accessLog;
+    this.#requests = r.counter(
+      "skiff_requests",
+      "HTTP requests completed, by listener, route, cluster and status class.",
+      ["listener", "route", "cluster", "code_class"] as const,
+    );
+    this.#duration = r.histogram(
+      "skiff_request_duration_seconds",
+      "Time from the first request byte to the last response byte.",
+      ["listener", "route", "cluster"] as const,
+    );
+    this.#connect = r.histogram(
+      "skiff_upstream_connect_duration_seconds",
+      "Time to establish a new upstream connection.",
+      ["cluster"] as const,
+    );
+    this.#firstByte = r.histogram(
+      "skiff_upstream_first_byte_seconds",
+      "Time from sending a request upstream to the first byte of its response.",
+      ["cluster"] as const,
+    );
+    this.#errors = r.counter(
+      "skiff_errors",
+      "Requests or connections skiff failed, by reason (the x-skiff-error value).",
+      ["listener", "reason"] as const,
+    );
+    this.#malformed = r.counter(
+      "skiff_malformed_requests",
+      "Requests rejected as malformed, by reason.",
+      ["listener", "reason"] as const,
+    );
+    this.#timeouts = r.counter(
+      "skiff_downstream_timeouts",
+      "Downstream connections closed by a timeout (idle, request_headers, request).",
+      ["listener", "kind"] as const,
+    );
+    this.#connActive = r.gauge(
+      "skiff_downstream_connections_active",
+      "Open downstream connections.",
+      ["listener"] as const,
+    );
+    this.#connTotal = r.counter(
+      "skiff_downstream_connections",
+      "Downstream connections accepted.",
+      ["listener"] as const,
+    );
+    this.#detected = r.counter(
+      "skiff_downstream_protocol_detected",
+      "Downstream connections by detected protocol.",
+      ["listener", "protocol"] as const,
+    );
+    this.#bytesIn = r.counter(
+      "skiff_downstream_received_bytes",
+      "Body bytes received from downstream (TCP: all bytes).",
+      ["listener"] as const,
+    );
+    this.#bytesOut = r.counter(
+      "skiff_downstream_sent_bytes",
+      "Body bytes sent downstream (TCP: all bytes).",
+      ["listener"] as const,
+    );
+    this.#tcp = r.counter(
+      "skiff_tcp_connections",
+      "TCP connections proxied, by listener and cluster.",
+      ["listener", "cluster"] as const,
+    );
+  }
+
+  /** Registers scrape-time series for the clusters' own counters and pools. */
+  watchClusters(registry: MetricsRegistry, clusters: () => Iterable<ClusterRuntime>): void {
+    const retries = registry.counter(
+      "skiff_retries",
+      "Retries sent upstream.",
+      ["cluster"] as const,
+    );
+    const exhausted = registry.counter(
+      "skiff_retry_budget_exhausted",
+      "Retries not made because the cluster's retry budget was used up.",
+      ["cluster"] as const,
+    );
+    const active = registry.gauge(
+      "skiff_upstream_requests_active",
+      "Requests in flight to the cluster.",
+      ["cluster"] as const,
+    );
+    const conns = registry.gauge(
+      "skiff_upstream_connections_active",
+      "Open upstream connections (pooled and busy).",
+      ["cluster"] as const,
+    );
+    const seen = new Map<string, number[]>();
+    registry.gaugeFn("skiff_clusters", "Clusters configured.", () => {
+      // Refresh the per-cluster series at scrape time (a cheap walk over a few objects).
+      let n = 0;
+      for (const c of clusters()) {
+        n++;
+        const last = seen.get(c.name) ?? [0, 0];
+        retries.labels(c.name).inc(c.counters.retries - last[0]);
+        exhausted.labels(c.name).inc(c.counters.retryBudgetExhausted - last[1]);
+        seen.set(c.name, [c.counters.retries, c.counters.retryBudgetExhausted]);
+        active.labels(c.name).set(c.active);
+        let open = 0;
+        for (const h of c.hosts) open += c.existingPool(h)?.open ?? 0;
+        conns.labels(c.name).set(open);
+      }
+      return n;
+    });
+  }
+
+  /** Listener event hooks for one listener. */
+  listenerEvents(listener: string): ListenerEvents {
+    const active = this.#connActive.labels(listener);
+    const total = this.#connTotal.labels(listener);
+    const overflow = this.#errors.labels(listener, "overflow");
+    return {
+      onConnection: (delta) => {
+        if (delta > 0) total.inc();
+        active.inc(delta);
+      },
+      onOverflow: () => overflow.inc(),
+      onMalformed: (reason) => this.#malformed.labels(listener, reason).inc(),
+      onTimeout: (which) => this.#timeouts.labels(listener, which).inc(),
+      onDetected: (p: Detected) => this.#detected.labels(listener, p).inc(),
+    };
+  }
+
+  /** Records a finished exchange. */
+  finish(ex: Exchange): void {
+    ex.onEnd?.();
+    const l = this.#listener(ex.listener);
+    l.bytesIn.inc(ex.bytesReceived);
+    l.bytesOut.inc(ex.bytesSent);
+    if (ex.error) this.#errors.labels(ex.listener, ex.error).inc();
+    if (ex.connectMs >= 0 && ex.cluster) {
+      this.#connect.labels(ex.cluster).observe(ex.connectMs / 1000);
+    }
+    if (ex.upstreamFirstByte > 0 && ex.cluster) {
+      this.#firstByte.labels(ex.cluster).observe((ex.upstreamFirstByte - ex.upstreamStart) / 1000);
+    }
+    if (ex.protocol === "TCP") {
+      this.#tcp.labels(ex.listener, ex.cluster).inc();
+    } else {
+      const s = this.#route(ex);
+      const cls = Math.floor(ex.status / 100) - 1;
+      if (cls >= 0 && cls < 5) s.byClass[cls].inc();
+      s.duration.observe((ex.end - ex.start) / 1000);
+    }
+    if (this.#log.enabled) this.#access(ex);
+  }
+
+  #listener(name: string): ListenerSeries {
+    let s = this.#listeners.get(name);
+    if (!s) {
+      s = { bytesIn: this.#bytesIn.labels(name), bytesOut: this.#bytesOut.labels(name) };
+      this.#listeners.set(name, s);
+    }
+    return s;
+  }
+
+  #route(ex: Exchange): RouteSeries {
+    const key = ex.listener + "\0" + ex.route + "\0" + ex.cluster;
+    let s = this.#routes.get(key);
+    if (!s) {
+      s = {
+        byClass: CLASSES.map((c) => this.#requests.labels(ex.listener, ex.route, ex.cluster, c)),
+        duration: this.#duration.labels(ex.listener, ex.route, ex.cluster),
+      };
+      this.#routes.set(key, s);
+    }
+    return s;
+  }
+
+  #access(ex: Exchange): void {
+    this.#log.write({
+      start_time: new Date(ex.startWall).toISOString(),
+      method: ex.method,
+      path: ex.path,
+      protocol: ex.protocol,
+      response_code: ex.status,
+      response_flags: ex.error,
+      bytes_received: ex.bytesReceived,
+      bytes_sent: ex.bytesSent,
+      duration_ms: ex.end - ex.start,
+      upstream_service_time_ms: ex.upstreamFirstByte > 0
+        ? ex.upstreamFirstByte - ex.upstreamStart
+        : null,
+      x_forwarded_for: ex.forwardedFor || null,
+      user_agent: ex.userAgent || null,
+      request_id: ex.requestId || null,
+      authority: ex.authority || null,
+      upstream_host: ex.upstreamHost || null,
+      upstream_cluster: ex.cluster || null,
+      route: ex.route || null,
+      listener: ex.listener,
+      downstream_remote_address: ex.remote || null,
+      retries: ex.retries,
+      ...(ex.grpcStatus ? { grpc_status: Number(ex.grpcStatus) } : {}),
+    });
+  }
+}

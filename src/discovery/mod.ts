@@ -1,0 +1,8 @@
+/**
+ * Endpoint discovery: the `Resolver` interface every source of endpoints implements, the
+ * immutable `Endpoint` and `EndpointSet` it reports, and the config-file `StaticResolver`.
+ * @module
+ */
+export { type Endpoint, type EndpointSpec, sameEndpoint, toEndpoint } from "./endpoint.ts";
+export type { EndpointSet, EndpointWatcher, Resolver } from "./resolver.ts";
+export { StaticResolver } from "./static_resolver.ts";

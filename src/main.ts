@@ -1,0 +1,112 @@
+/**
+ * skiff's command line and composition root: the only module that reads arguments and the
+ * environment and picks real adapters.
+ *
+ * ```
+ * skiff run [-c FILE]        run the sidecar (embedded default config without -c)
+ * skiff validate FILE...     check config files, print every problem, exit 1 on any
+ * skiff schema [--out FILE]  print the JSON Schema of the config file (for editors)
+ * skiff demo                 start sample upstreams and skiff, send traffic, print a summary
+ * ```
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, configJsonSchema, defaultConfig, loadConfigFile } from "./config/mod.ts";
+import { Logger, type LogLevel, mathRng, systemClock } from "./core/mod.ts";
+import { Sidecar } from "./runtime/sidecar.ts";
+
+const stderr = (line: string) => console.error(line);
+
+async function run(configFile: string | undefined, level: LogLevel): Promise<number> {
+  const log = new Logger({ clock: systemClock, sink: stderr, level, fields: { pid: Deno.pid } });
+  let config;
+  try {
+    config = configFile ? await loadConfigFile(configFile) : defaultConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    return 1;
+  }
+  const sidecar = new Sidecar(config, { clock: systemClock, rng: mathRng, log });
+  try {
+    await sidecar.start();
+  } catch (err) {
+    log.error("cannot start", { err, config: configFile ?? "(embedded default)" });
+    return 1;
+  }
+  log.info("skiff started", { config: configFile ?? "(embedded default)" });
+  const stopped = Promise.withResolvers<void>();
+  const stop = (signal: string) => {
+    log.info("shutting down", { signal });
+    sidecar.stop().finally(() => stopped.resolve());
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  await stopped.promise;
+  return 0;
+}
+
+const USAGE = `usage:
+  skiff run [-c FILE]          run the sidecar (embedded default config without -c)
+  skiff validate FILE...       check config files; prints every problem, exits 1 on any
+  skiff schema [--out FILE]    print the JSON Schema of the config file
+  skiff demo                   run a demo mesh on the embedded default config`;
+
+async function validate(files: string[]): Promise<number> {
+  if (files.length === 0) {
+    console.error("skiff validate: name at least one config file\n" + USAGE);
+    return 2;
+  }
+  let failed = false;
+  for (const file of files) {
+    try {
+      await loadConfigFile(file);
+      console.log(`${file}: ok`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      console.error(err.message);
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+async function schema(out: string | undefined): Promise<number> {
+  const text = JSON.stringify(configJsonSchema(), null, 2) + "\n";
+  if (out) await Deno.writeTextFile(out, text);
+  else console.log(text);
+  return 0;
+}
+
+async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      config: { type: "string", short: "c" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      "log-level": { type: "string" },
+    },
+  });
+  if (values.help || command === undefined || command === "help") {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  switch (command) {
+    case "run":
+      return await run(values.config, (values["log-level"] ?? "info") as LogLevel);
+    case "validate":
+      return await validate(positionals);
+    case "schema":
+      return await schema(values.out);
+    default:
+      console.error(`skiff: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,119 @@
+/**
+ * A buffered reader over a `Deno.Conn` (or anything with `read`), owning one growable
+ * buffer. Parsers look at `buf[start, end)` directly and call `consume()`; `fill()` reads
+ * more. A read can be started ahead of time with `prefetch()` (used to notice an idle
+ * pooled connection being closed) and the next `fill()` picks it up.
+ */
+export class ConnReader {
+  buf: Uint8Array;
+  start = 0;
+  end = 0;
+  /** Total bytes read from the connection. */
+  bytesRead = 0;
+  #pending: Promise<number | null> | null = null;
+  readonly #reader: { read(p: Uint8Array): Promise<number | null> };
+
+  /**
+   * @param reader the connection to read from
+   * @param size initial buffer size in bytes
+   */
+  constructor(reader: { read(p: Uint8Array): Promise<number | null> }, size = 16 * 1024) {
+    this.#reader = reader;
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Number of buffered, unconsumed bytes. */
+  get available(): number {
+    return this.end - this.start;
+  }
+
+  /** True while a read is in flight. */
+  get reading(): boolean {
+    return this.#pending !== null;
+  }
+
+  /** Marks `n` buffered bytes as consumed. */
+  consume(n: number): void {
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+
+  /** Takes every buffered byte as a copy-free view (valid until the next `fill`). */
+  take(max = Infinity): Uint8Array {
+    const n = Math.min(max, this.end - this.start);
+    const view = this.buf.subarray(this.start, this.start + n);
+    this.consume(n);
+    return view;
+  }
+
+  /** Puts bytes back in front of the buffered data (protocol detection, upgrades). */
+  unshift(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const rest = this.buf.slice(this.start, this.end);
+    this.#ensure(bytes.length + rest.length);
+    this.buf.set(bytes, 0);
+    this.buf.set(rest, bytes.length);
+    this.start = 0;
+    this.end = bytes.length + rest.length;
+  }
+
+  /**
+   * Starts a read now (if none is in flight) without waiting for it; the next `fill()`
+   * takes its result. The returned promise settles when that read does.
+   */
+  prefetch(): Promise<number | null> {
+    if (this.#pending === null) this.#pending = this.#readMore(this.buf.length);
+    return this.#pending;
+  }
+
+  /**
+   * Reads more bytes into the buffer, growing it up to `maxBytes` of unconsumed data.
+   *
+   * @returns the number of bytes added, or 0 at end of stream
+   * @throws {RangeError} when `maxBytes` are already buffered
+   */
+  async fill(maxBytes = this.buf.length): Promise<number> {
+    if (this.#pending === null) this.#pending = this.#readMore(maxBytes);
+    try {
+      return (await this.#pending) ?? 0;
+    } finally {
+      this.#pending = null;
+    }
+  }
+
+  async #readMore(maxBytes: number): Promise<number | null> {
+    if (this.start === this.end) this.start = this.end = 0;
+    if (this.end === this.buf.length) {
+      const used = this.end - this.start;
+      if (used >= maxBytes) throw new RangeError(`Buffered data exceeds ${maxBytes} bytes`);
+      if (this.start > 0 && used < this.buf.length / 2) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.end = used;
+        this.start = 0;
+      } else this.#ensure(Math.min(maxBytes, this.buf.length * 2));
+    }
+    const n = await this.#reader.read(this.buf.subarray(this.end));
+    if (n === null) return null;
+    this.end += n;
+    this.bytesRead += n;
+    return n;
+  }
+
+  #ensure(size: number): void {
+    if (this.buf.length >= size && this.start === 0) return;
+    const bigger = new Uint8Array(Math.max(size, this.buf.length));
+    bigger.set(this.buf.subarray(this.start, this.end));
+    this.end -= this.start;
+    this.start = 0;
+    this.buf = bigger;
+  }
+}
+
+/** Writes all of `data` (Deno's `write` may write part of it). */
+export async function writeAll(
+  writer: { write(p: Uint8Array): Promise<number> },
+  data: Uint8Array,
+): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await writer.write(off === 0 ? data : data.subarray(off));
+}

@@ -1,0 +1,83 @@
+import { waitFor } from "./wait.ts";
+
+/** skiff running as a child process. */
+export interface SkiffProcess {
+  child: Deno.ChildProcess;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
+  /** Sends SIGTERM and waits for exit; returns the exit code. */
+  stop(): Promise<number>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const root = new URL("../../", import.meta.url);
+
+/**
+ * Starts `deno run src/main.ts <args>` as a child process and, when `readyUrl` is given,
+ * waits until it answers 200.
+ */
+export async function spawnSkiff(args: string[], readyUrl?: string): Promise<SkiffProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--unstable-net",
+      new URL("src/main.ts", root).pathname,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    cwd: root.pathname,
+  }).spawn();
+  let out = "";
+  let err = "";
+  const decoder = new TextDecoder();
+  const drain = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+    for await (const c of s) add(decoder.decode(c, { stream: true }));
+  };
+  const drained = Promise.all([
+    drain(child.stdout, (t) => out += t),
+    drain(child.stderr, (t) => err += t),
+  ]);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const stop = async () => {
+    if (!exited) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* exited */ }
+    }
+    const s = await status;
+    await drained;
+    return s.code;
+  };
+  if (readyUrl) {
+    try {
+      await waitFor(`skiff ready at ${readyUrl}`, async () => {
+        if (exited) throw new Error(`skiff exited: ${err}`);
+        const r = await fetch(readyUrl);
+        await r.body?.cancel();
+        return r.status === 200;
+      }, 20_000);
+    } catch (e) {
+      await stop();
+      throw e;
+    }
+  }
+  return {
+    child,
+    stderr: () => err,
+    stdout: () => out,
+    stop,
+    [Symbol.asyncDispose]: async () => void (await stop()),
+  };
+}

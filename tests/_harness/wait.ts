@@ -1,0 +1,36 @@
+/**
+ * Polls `cond` until it returns a truthy value or `timeoutMs` passes.
+ *
+ * @returns the truthy value
+ * @throws {Error} naming `what` when the deadline passes
+ */
+export async function waitFor<T>(
+  what: string,
+  cond: () => T | Promise<T>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}` + (last ? `: ${last}` : ""),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A TCP port that was free a moment ago (for configs that need a fixed port). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
