@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, configJsonSchema, defaultConfig, loadConfigFile } from "./config/mod.ts";
 import { Logger, type LogLevel, mathRng, systemClock } from "./core/mod.ts";
 import { Sidecar } from "./runtime/sidecar.ts";
+import { runDemo } from "./demo/mod.ts";
 
 const stderr = (line: string) => console.error(line);
 
@@ -27,6 +28,16 @@ async function run(configFile: string | undefined, level: LogLevel): Promise<num
     console.error(err.message);
     return 1;
   }
+  // Last line of defence: a bug that escapes as an uncaught error must not take every
+  // connection down with it. It is logged loudly and the process keeps serving.
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    log.error("uncaught exception (bug)", { err: (e as ErrorEvent).error });
+  });
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    log.error("unhandled rejection (bug)", { err: e.reason });
+  });
   const sidecar = new Sidecar(config, { clock: systemClock, rng: mathRng, log });
   try {
     await sidecar.start();
@@ -88,6 +99,7 @@ async function main(args: string[]): Promise<number> {
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
       "log-level": { type: "string" },
+      seconds: { type: "string" },
     },
   });
   if (values.help || command === undefined || command === "help") {
@@ -99,6 +111,12 @@ async function main(args: string[]): Promise<number> {
       return await run(values.config, (values["log-level"] ?? "info") as LogLevel);
     case "validate":
       return await validate(positionals);
+    case "demo":
+      return await runDemo({
+        seconds: Number(values.seconds ?? 6),
+        concurrency: 8,
+        write: (t) => Deno.stdout.writeSync(new TextEncoder().encode(t)),
+      });
     case "schema":
       return await schema(values.out);
     default:

@@ -42,6 +42,11 @@ clusters:
       - address: 127.0.0.1:10002
         labels:
           version: v2
+    # Retries in flight may not exceed budget_percent of requests in flight, but at least
+    # min_retry_concurrency are always allowed, so that retries cannot amplify an outage.
+    retry_budget:
+      budget_percent: 20
+      min_retry_concurrency: 10
 
 # One line per request: off, stdout, or file (with path: FILE).
 access_log:

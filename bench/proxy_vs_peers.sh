@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# skiff as a reverse proxy next to its peers, measured in one run on this machine:
+# direct (no proxy), skiff, nginx (1 worker, upstream keepalive) and HAProxy (1 thread),
+# all in front of the same upstream (an nginx worker answering a fixed 20-byte body).
+#
+#   bash bench/proxy_vs_peers.sh            # or: deno task bench:proxy
+#   DURATION=10 ROUNDS=3 bash bench/proxy_vs_peers.sh
+#
+# Uses wrk (HTTP/1.1), h2load (HTTP/2) and nginx/haproxy when installed; installs nothing and
+# skips what is missing. Every figure is reported next to a peer measured in the same run,
+# because these machines are shared and noisy: read the ratios, not the absolute numbers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}        # seconds per wrk run
+ROUNDS=${ROUNDS:-3}            # rounds; each target is measured once per round, interleaved
+CONNS=${CONNS:-"10 50"}        # wrk connection counts
+DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
+BASE=${BASE_PORT:-18700}
+UP=$BASE; SKIFF=$((BASE + 1)); NGINX=$((BASE + 2)); HAPROXY=$((BASE + 3)); ADMIN=$((BASE + 4))
+WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+have() { command -v "$1" >/dev/null 2>&1; }
+now_ms() { date +%s%3N; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# Sum of RSS over a process and its children (nginx/haproxy masters fork workers).
+tree_rss_kb() {
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" 2>/dev/null || true); do total=$((total + $(rss_kb "$p"))); done
+  echo "$total"
+}
+
+wait_http() { # url, timeout seconds
+  local deadline=$(( $(date +%s) + $2 ))
+  until curl -sf -o /dev/null "$1"; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "timeout waiting for $1" >&2; return 1; }
+    sleep 0.02
+  done
+}
+
+have wrk || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+have nginx || { echo "nginx is not installed (it is the upstream): apt-get install nginx-light" >&2; exit 1; }
+
+# --- upstream: one nginx worker with a fixed body -------------------------------------------
+cat >"$WORK/upstream.conf" <<EOF
+worker_processes 1; daemon off; pid $WORK/upstream.pid; error_log $WORK/upstream.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$UP; location / { return 200 "hello from upstream\n"; } } }
+EOF
+nginx -c "$WORK/upstream.conf" -p "$WORK" & PIDS+=($!)
+wait_http "http://127.0.0.1:$UP/" 10
+
+# --- skiff ----------------------------------------------------------------------------------
+cat >"$WORK/skiff.yaml" <<EOF
+admin: { address: 127.0.0.1:$ADMIN }
+listeners:
+  - name: bench
+    address: 127.0.0.1:$SKIFF
+    routes: [{ cluster: upstream }]
+clusters:
+  - name: upstream
+    endpoints: [{ address: 127.0.0.1:$UP }]
+EOF
+start=$(now_ms)
+$DENO run --allow-net --allow-read --allow-write --allow-env --allow-sys --unstable-net \
+  src/main.ts run -c "$WORK/skiff.yaml" --log-level warn 2>"$WORK/skiff.err" & SKIFF_PID=$!; PIDS+=($SKIFF_PID)
+wait_http "http://127.0.0.1:$SKIFF/" 30
+SKIFF_COLD=$(( $(now_ms) - start ))
+
+# --- nginx as a proxy -----------------------------------------------------------------------
+cat >"$WORK/nginx.conf" <<EOF
+worker_processes 1; daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000;
+  upstream up { server 127.0.0.1:$UP; keepalive 128; keepalive_requests 1000000; }
+  server { listen 127.0.0.1:$NGINX;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+EOF
+start=$(now_ms)
+nginx -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=($NGINX_PID)
+wait_http "http://127.0.0.1:$NGINX/" 10
+NGINX_COLD=$(( $(now_ms) - start ))
+
+# --- HAProxy --------------------------------------------------------------------------------
+HAPROXY_PID=""
+if have haproxy; then
+  cat >"$WORK/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 8192
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+  http-reuse always
+frontend f
+  bind 127.0.0.1:$HAPROXY
+  default_backend b
+backend b
+  server s1 127.0.0.1:$UP
+EOF
+  start=$(now_ms)
+  haproxy -f "$WORK/haproxy.cfg" -db & HAPROXY_PID=$!; PIDS+=($HAPROXY_PID)
+  wait_http "http://127.0.0.1:$HAPROXY/" 10
+  HAPROXY_COLD=$(( $(now_ms) - start ))
+fi
+
+sleep 1 # let start-up work settle before reading idle memory
+SKIFF_IDLE=$(rss_kb $SKIFF_PID); NGINX_IDLE=$(tree_rss_kb $NGINX_PID)
+HAPROXY_IDLE=$([ -n "$HAPROXY_PID" ] && tree_rss_kb $HAPROXY_PID || echo 0)
+
+declare -A RPS P50 P99 PEAK
+targets="direct skiff nginx"; [ -n "$HAPROXY_PID" ] && targets="$targets haproxy"
+port_of() { case $1 in direct) echo $UP;; skiff) echo $SKIFF;; nginx) echo $NGINX;; haproxy) echo $HAPROXY;; esac; }
+pid_of() { case $1 in skiff) echo $SKIFF_PID;; nginx) echo $NGINX_PID;; haproxy) echo $HAPROXY_PID;; *) echo "";; esac; }
+
+to_ms() { # wrk latency "123.45us" / "1.23ms" / "1.2s" -> ms
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+run_wrk() { # target conns -> "rps p50ms p99ms peak_rss_kb"
+  local port pid out peak=0 r
+  port=$(port_of "$1"); pid=$(pid_of "$1")
+  wrk -t1 -c"$2" -d"${DURATION}s" --latency "http://127.0.0.1:$port/" >"$WORK/wrk.out" 2>&1 &
+  local wpid=$!
+  while kill -0 $wpid 2>/dev/null; do
+    if [ -n "$pid" ]; then r=$(tree_rss_kb "$pid"); [ "$r" -gt "$peak" ] && peak=$r; fi
+    sleep 0.5
+  done
+  wait $wpid
+  out=$(cat "$WORK/wrk.out")
+  local rps p50 p99 errs
+  rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
+  p50=$(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')")
+  p99=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
+  errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
+  [ -n "$errs" ] && echo "  warning: $1 c=$2: $errs" >&2
+  echo "$rps $p50 $p99 $peak"
+}
+
+echo "skiff proxy benchmark — $(date -u +%FT%TZ), $(nproc) CPUs, ${DURATION}s x ${ROUNDS} rounds per cell"
+for round in $(seq 1 "$ROUNDS"); do
+  for c in $CONNS; do
+    for t in $targets; do
+      read -r rps p50 p99 peak <<<"$(run_wrk "$t" "$c")"
+      key="$t/$c"
+      RPS[$key]="${RPS[$key]:-} $rps"; P50[$key]="${P50[$key]:-} $p50"; P99[$key]="${P99[$key]:-} $p99"
+      [ "${PEAK[$t]:-0}" -lt "$peak" ] && PEAK[$t]=$peak
+      printf "  round %d  c=%-3s %-8s %8s rps  p50 %6s ms  p99 %6s ms\n" "$round" "$c" "$t" "$rps" "$p50" "$p99" >&2
+    done
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo
+echo "HTTP/1.1, wrk -t1, median of $ROUNDS rounds (rps; latency in ms)"
+printf "| %-8s | %5s | %9s | %7s | %7s | %12s | %13s |\n" target conns rps p50 p99 "rps vs nginx" "p99 vs nginx"
+printf "|%s|\n" "----------|-------|-----------|---------|---------|--------------|---------------"
+for c in $CONNS; do
+  n_rps=$(echo "${RPS[nginx/$c]}" | median); n_p99=$(echo "${P99[nginx/$c]}" | median)
+  for t in $targets; do
+    rps=$(echo "${RPS[$t/$c]}" | median); p50=$(echo "${P50[$t/$c]}" | median); p99=$(echo "${P99[$t/$c]}" | median)
+    ratio=$(awk -v a="$rps" -v b="$n_rps" 'BEGIN { printf "%.2fx", a / b }')
+    dp99=$(awk -v a="$p99" -v b="$n_p99" 'BEGIN { printf "%+.2f ms", a - b }')
+    printf "| %-8s | %5s | %9s | %7s | %7s | %12s | %13s |\n" "$t" "$c" "$rps" "$p50" "$p99" "$ratio" "$dp99"
+  done
+done
+
+echo
+echo "Memory (RSS, MiB) and cold start (process start to first proxied response, ms)"
+printf "| %-8s | %8s | %14s | %10s |\n" proxy idle "peak under load" "cold start"
+printf "|%s|\n" "----------|----------|-----------------|------------"
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+printf "| %-8s | %8s | %15s | %10s |\n" skiff "$(mib "$SKIFF_IDLE")" "$(mib "${PEAK[skiff]:-0}")" "$SKIFF_COLD"
+printf "| %-8s | %8s | %15s | %10s |\n" nginx "$(mib "$NGINX_IDLE")" "$(mib "${PEAK[nginx]:-0}")" "$NGINX_COLD"
+[ -n "$HAPROXY_PID" ] && printf "| %-8s | %8s | %15s | %10s |\n" haproxy "$(mib "$HAPROXY_IDLE")" "$(mib "${PEAK[haproxy]:-0}")" "$HAPROXY_COLD"
+
+# --- HTTP/2 (h2c prior knowledge) through skiff -------------------------------------------
+if have h2load; then
+  echo
+  echo "HTTP/2 h2c through skiff to the HTTP/1.1 upstream (h2load -c10 -m10, ${DURATION}s)"
+  h2out=$(h2load -c10 -m10 -D "$DURATION" "http://127.0.0.1:$SKIFF/" 2>&1 || true)
+  echo "$h2out" | grep -E "^finished in|^requests:" | sed 's/^/  /'
+fi
+
+# --- gRPC through skiff vs direct ---------------------------------------------------------
+if have h2load; then
+  GRPC=$((BASE + 5)); GRPC_SKIFF=$((BASE + 6))
+  $DENO run --allow-net --allow-read --allow-env bench/grpc_echo_server.ts "$GRPC" 2>"$WORK/grpc.err" & PIDS+=($!)
+  cat >"$WORK/skiff-grpc.yaml" <<EOF
+listeners:
+  - name: grpc
+    address: 127.0.0.1:$GRPC_SKIFF
+    routes: [{ cluster: grpc }]
+clusters:
+  - name: grpc
+    protocol: http2
+    endpoints: [{ address: 127.0.0.1:$GRPC }]
+EOF
+  $DENO run --allow-net --allow-read --allow-write --allow-env --allow-sys --unstable-net \
+    src/main.ts run -c "$WORK/skiff-grpc.yaml" --log-level warn 2>"$WORK/skiff-grpc.err" & PIDS+=($!)
+  # One unary Echo call: 5-byte gRPC frame header + protobuf {1: "ping"}.
+  printf '\x00\x00\x00\x00\x06\x0a\x04ping' >"$WORK/grpc.bin"
+  grpc_rps() {
+    h2load -c10 -m10 -D "$DURATION" -d "$WORK/grpc.bin" -H 'content-type: application/grpc' \
+      -H 'te: trailers' "http://127.0.0.1:$1/bench.Echo/Say" 2>&1 |
+      awk '/^finished in/ {gsub(",", "", $4); printf "%d", $4}'
+  }
+  sleep 2
+  for p in "$GRPC" "$GRPC_SKIFF"; do
+    deadline=$(( $(date +%s) + 30 ))
+    until [ -n "$(h2load -n1 -c1 -d "$WORK/grpc.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+      "http://127.0.0.1:$p/bench.Echo/Say" 2>/dev/null | grep '1 succeeded')" ]; do
+      [ "$(date +%s)" -lt "$deadline" ] || break; sleep 0.2; done
+  done
+  direct=$(grpc_rps "$GRPC"); via=$(grpc_rps "$GRPC_SKIFF")
+  echo
+  echo "gRPC unary (grpc-js server, h2load -c10 -m10, ${DURATION}s)"
+  printf "| %-14s | %9s |\n" path "calls/s"
+  printf "|%s|\n" "----------------|-----------"
+  printf "| %-14s | %9s |\n" direct "$direct" "via skiff" "$via"
+  awk -v a="$via" -v b="$direct" 'BEGIN { if (b > 0) printf "skiff / direct: %.2fx\n", a / b }'
+fi
