@@ -40,8 +40,9 @@ function layerOf(path: string): number {
   return i >= 0 ? i : TOP;
 }
 
+// `import x from "…"`, `export … from "…"`, side-effect `import "…"` and `import("…")`.
 const IMPORT =
-  /(?:^|\n)\s*(?:import|export)\s[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  /(?:^|\n)\s*(?:import|export)\s(?:[^"']*?from\s*)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 const graph = new Map<string, string[]>();
 const problems: string[] = [];

@@ -146,7 +146,7 @@ const HeaderMatch = z.strictObject({
   name: HeaderName,
   exact: z.string().optional(),
   prefix: z.string().optional(),
-  regex: Regex.optional(),
+  regex: Regex.optional().describe("Regular expression the whole value must match."),
   present: z.boolean().optional(),
   invert: z.boolean().default(false),
 }).refine(

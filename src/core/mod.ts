@@ -8,4 +8,5 @@ export { type LogFields, Logger, type LogLevel, type LogSink, silentLogger } fro
 export { requestId } from "./ids.ts";
 export { mathRng, type Rng, seededRng } from "./rng.ts";
 export { throwIfAborted, TimeoutError } from "./abort.ts";
+export { Cancel } from "./cancel.ts";
 export { TimerWheel } from "./timer_wheel.ts";

@@ -1,5 +1,11 @@
 import type { Clock, Timer } from "./clock.ts";
 
+/** `WheelEntry.slot` of an entry taken off the wheel as due, until its callback runs. */
+const DUE = -2;
+
+/** Stands in for the runtime timer while `#run` fires callbacks (the wheel is not idle). */
+const RUNNING: Timer = { cancel() {} };
+
 /** One scheduled callback in a `TimerWheel`. */
 class WheelEntry implements Timer {
   slot = -1;
@@ -17,7 +23,10 @@ class WheelEntry implements Timer {
 /**
  * A hashed timing wheel: many coarse deadlines (connection idle, header and request
  * timeouts) for the price of one runtime timer. Scheduling and cancelling are O(1) with no
- * runtime timer per entry; deadlines fire up to one tick late, never early.
+ * runtime timer and no clock read per entry: deadlines count from the wheel's cached
+ * `now()`, so they fire up to one tick late — or early by however long the event loop was
+ * blocked without anyone calling `touch()`, which is the trade nginx makes with its cached
+ * time too.
  *
  * @example
  * ```ts
@@ -32,7 +41,9 @@ export class TimerWheel {
   readonly #slots: WheelEntry[][];
   #size = 0;
   #cursor: number; // absolute tick number processed last
-  #timer: Timer | undefined;
+  #timer: Timer | undefined; // the runtime timer, RUNNING during #run, undefined when idle
+  #now: number; // latest known monotonic time (see now())
+  #due: WheelEntry[] = []; // entries of the slot being fired
 
   /**
    * @param clock the time source
@@ -43,7 +54,22 @@ export class TimerWheel {
     this.#clock = clock;
     this.#tick = tickMs;
     this.#slots = Array.from({ length: slots }, () => []);
-    this.#cursor = Math.floor(clock.monotonic() / tickMs);
+    this.#now = clock.monotonic();
+    this.#cursor = Math.floor(this.#now / tickMs);
+  }
+
+  /**
+   * The latest monotonic time the wheel knows of: refreshed at every tick and by `touch()`.
+   * Costs nothing (no clock read); at most one tick stale while timers are pending and
+   * callers touch it on every request.
+   */
+  now(): number {
+    return this.#now;
+  }
+
+  /** Tells the wheel a fresh monotonic time (callers that just read the clock pass it on). */
+  touch(now: number): void {
+    if (now > this.#now) this.#now = now;
   }
 
   /** Number of scheduled entries. */
@@ -51,9 +77,14 @@ export class TimerWheel {
     return this.#size;
   }
 
-  /** Runs `fn` once, `ms` milliseconds from now (rounded up to the next tick). */
+  /**
+   * Runs `fn` once, `ms` milliseconds after `now()` (rounded up to the next tick). When
+   * the wheel is idle it reads the clock first, so `now()` is never more than about one tick
+   * stale at scheduling time.
+   */
   schedule(ms: number, fn: () => void): Timer {
-    const entry = new WheelEntry(this, this.#clock.monotonic() + ms, fn);
+    if (!this.#timer) this.#now = this.#clock.monotonic();
+    const entry = new WheelEntry(this, this.#now + ms, fn);
     this.#insert(entry);
     return entry;
   }
@@ -62,13 +93,20 @@ export class TimerWheel {
   reschedule(timer: Timer, ms: number): void {
     const entry = timer as WheelEntry;
     this.remove(entry);
-    entry.at = this.#clock.monotonic() + ms;
+    if (!this.#timer) this.#now = this.#clock.monotonic();
+    entry.at = this.#now + ms;
     this.#insert(entry);
   }
 
-  /** @internal Unlinks an entry; a no-op when it already fired or was cancelled. */
+  /**
+   * @internal Unlinks an entry, or stops one that is due in the tick being fired; a no-op
+   * when it already fired or was cancelled.
+   */
   remove(entry: WheelEntry): void {
-    if (entry.slot < 0) return;
+    if (entry.slot < 0) {
+      entry.slot = -1; // due in the slot being fired: it no longer runs
+      return;
+    }
     const list = this.#slots[entry.slot];
     const last = list.pop()!;
     if (last !== entry) {
@@ -77,7 +115,9 @@ export class TimerWheel {
     }
     entry.slot = -1;
     this.#size--;
-    if (this.#size === 0) this.#stop();
+    // The runtime timer is not stopped here: it stops itself at its next tick if the wheel
+    // is still empty. Stopping and re-arming on every add/remove would cost a runtime timer
+    // per request.
   }
 
   /** Cancels every entry and stops the runtime timer. */
@@ -86,25 +126,30 @@ export class TimerWheel {
       for (const e of list) e.slot = -1;
       list.length = 0;
     }
+    for (const e of this.#due) e.slot = -1;
     this.#size = 0;
     this.#stop();
   }
 
   #insert(entry: WheelEntry): void {
+    // An idle wheel's cursor lags behind; catch it up first so that the entry does not land
+    // in a slot the next run treats as already visited.
+    if (!this.#timer) this.#cursor = Math.max(this.#cursor, Math.floor(this.#now / this.#tick));
     const tickNo = Math.max(Math.ceil(entry.at / this.#tick), this.#cursor + 1);
     entry.slot = tickNo % this.#slots.length;
     const list = this.#slots[entry.slot];
     entry.index = list.length;
     list.push(entry);
     this.#size++;
-    if (!this.#timer) {
-      this.#cursor = Math.max(this.#cursor, Math.floor(this.#clock.monotonic() / this.#tick));
-      this.#arm();
-    }
+    if (!this.#timer) this.#arm();
   }
 
   #arm(): void {
-    this.#timer = this.#clock.setTimer(() => this.#run(), this.#tick);
+    // Wake on the next tick boundary: a run at the boundary of an entry's tick fires it, so
+    // it is at most one tick late. (A fixed `tick` delay from an unaligned time would run
+    // up to a tick after that boundary.)
+    const next = (Math.floor(this.#now / this.#tick) + 1) * this.#tick;
+    this.#timer = this.#clock.setTimer(() => this.#run(), Math.ceil(next - this.#now));
   }
 
   #stop(): void {
@@ -113,20 +158,47 @@ export class TimerWheel {
   }
 
   #run(): void {
-    this.#timer = undefined;
+    this.#timer = RUNNING;
+    try {
+      this.#fire();
+    } finally {
+      // When a callback threw, the entries due with it that did not run yet fire next run.
+      for (const e of this.#due) {
+        if (e.slot !== DUE) continue;
+        e.slot = -1;
+        this.#insert(e);
+      }
+      this.#due = [];
+      if (this.#timer === RUNNING) this.#timer = undefined; // else clear() and a schedule re-armed it
+      if (this.#size > 0 && !this.#timer) this.#arm();
+    }
+  }
+
+  /** Fires the entries due in every tick passed since the last run. */
+  #fire(): void {
     const now = this.#clock.monotonic();
+    this.touch(now);
     const target = Math.floor(now / this.#tick);
     const n = this.#slots.length;
     // Visit every slot passed since the last run, at most one full turn.
     const from = Math.max(this.#cursor + 1, target - n + 1);
     for (let t = from; t <= target; t++) {
-      const list = this.#slots[t % n];
-      const due = list.filter((e) => e.at <= now);
-      for (const e of due) this.remove(e);
-      // Fire after unlinking so callbacks may schedule or cancel freely.
-      for (const e of due) e.fn();
+      // Entries that callbacks schedule from here on land in later ticks.
+      this.#cursor = t;
+      const due = this.#slots[t % n].filter((e) => e.at <= now);
+      for (const e of due) {
+        this.remove(e);
+        e.slot = DUE;
+      }
+      // Fire after unlinking so callbacks may schedule freely; one that cancels,
+      // reschedules or clears an entry still due here stops it from firing.
+      this.#due = due;
+      for (const e of due) {
+        if (e.slot !== DUE) continue;
+        e.slot = -1;
+        e.fn();
+      }
     }
-    this.#cursor = target;
-    if (this.#size > 0 && !this.#timer) this.#arm();
+    this.#cursor = Math.max(this.#cursor, target);
   }
 }

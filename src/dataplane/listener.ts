@@ -177,7 +177,11 @@ export class Listener {
     const timer = this.#d.wheel.schedule(timeoutMs, () => {
       timedOut = true;
       expired.resolve(undefined);
-      if (cfg.protocol !== "auto") conn.close();
+      if (cfg.protocol !== "auto") {
+        // No request head in time (possibly not a byte): the request_headers deadline.
+        this.#d.events.onTimeout("request_headers");
+        conn.close();
+      }
     });
     try {
       for (;;) {

@@ -62,8 +62,7 @@ export class ConnReader {
    * takes its result. The returned promise settles when that read does.
    */
   prefetch(): Promise<number | null> {
-    if (this.#pending === null) this.#pending = this.#readMore(this.buf.length);
-    return this.#pending;
+    return this.#pending ?? this.#begin(this.buf.length);
   }
 
   /**
@@ -73,30 +72,50 @@ export class ConnReader {
    * @throws {RangeError} when `maxBytes` are already buffered
    */
   async fill(maxBytes = this.buf.length): Promise<number> {
-    if (this.#pending === null) this.#pending = this.#readMore(maxBytes);
+    return (await (this.#pending ?? this.#begin(maxBytes))) ?? 0;
+  }
+
+  #begin(maxBytes: number): Promise<number | null> {
+    this.#makeRoom(maxBytes);
+    const p = this.#read();
+    this.#pending = p;
+    return p;
+  }
+
+  async #read(): Promise<number | null> {
+    const buf = this.buf;
+    const at = this.end;
     try {
-      return (await this.#pending) ?? 0;
+      const n = await this.#reader.read(buf.subarray(at));
+      if (n === null) return null;
+      // Taking every buffered byte while the read was in flight resets `end` to 0 (and
+      // `unshift` may swap the buffer): the new bytes must follow what is buffered now.
+      if (buf !== this.buf || at !== this.end) this.#relocate(buf.subarray(at, at + n));
+      this.end += n;
+      this.bytesRead += n;
+      return n;
     } finally {
+      // Cleared when the read completes, not when someone awaits it: a caller may use the
+      // bytes (already in the buffer) without ever calling fill().
       this.#pending = null;
     }
   }
 
-  async #readMore(maxBytes: number): Promise<number | null> {
+  #makeRoom(maxBytes: number): void {
     if (this.start === this.end) this.start = this.end = 0;
-    if (this.end === this.buf.length) {
-      const used = this.end - this.start;
-      if (used >= maxBytes) throw new RangeError(`Buffered data exceeds ${maxBytes} bytes`);
-      if (this.start > 0 && used < this.buf.length / 2) {
-        this.buf.copyWithin(0, this.start, this.end);
-        this.end = used;
-        this.start = 0;
-      } else this.#ensure(Math.min(maxBytes, this.buf.length * 2));
-    }
-    const n = await this.#reader.read(this.buf.subarray(this.end));
-    if (n === null) return null;
-    this.end += n;
-    this.bytesRead += n;
-    return n;
+    if (this.end < this.buf.length) return;
+    const used = this.end - this.start;
+    if (used >= maxBytes) throw new RangeError(`Buffered data exceeds ${maxBytes} bytes`);
+    if (this.start > 0 && used < this.buf.length / 2) {
+      this.buf.copyWithin(0, this.start, this.end);
+      this.end = used;
+      this.start = 0;
+    } else this.#ensure(Math.min(maxBytes, this.buf.length * 2));
+  }
+
+  #relocate(data: Uint8Array): void {
+    if (this.buf.length - this.end < data.length) this.#ensure(this.available + data.length);
+    this.buf.set(data, this.end); // `set` copies correctly when both share one buffer
   }
 
   #ensure(size: number): void {

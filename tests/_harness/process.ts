@@ -9,6 +9,8 @@ export interface SkiffProcess {
   stdout(): string;
   /** Sends SIGTERM and waits for exit; returns the exit code. */
   stop(): Promise<number>;
+  /** Waits for the process to exit on its own (no signal); returns the exit code. */
+  wait(): Promise<number>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -78,6 +80,11 @@ export async function spawnSkiff(args: string[], readyUrl?: string): Promise<Ski
     stderr: () => err,
     stdout: () => out,
     stop,
+    wait: async () => {
+      const s = await status;
+      await drained;
+      return s.code;
+    },
     [Symbol.asyncDispose]: async () => void (await stop()),
   };
 }

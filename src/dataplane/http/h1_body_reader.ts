@@ -56,7 +56,14 @@ export class H1BodyReader implements Body {
   }
 
   takeBuffered(): Uint8Array {
-    const chunk = this.#takeBuffered();
+    let chunk: Uint8Array;
+    try {
+      chunk = this.#takeBuffered();
+    } catch (err) {
+      // A framing error in a chunked body: where the next message starts is unknown.
+      this.#fail();
+      throw err;
+    }
     this.bytes += chunk.length;
     return chunk;
   }

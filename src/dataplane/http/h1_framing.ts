@@ -16,7 +16,8 @@ export interface Framing {
   expectContinue: boolean;
 }
 
-const DIGITS = /^\d{1,15}$/;
+// 1*DIGIT (RFC 9110 §8.6), at most 15 digits so that the value stays an exact integer.
+const DIGITS = /^[0-9]{1,15}$/;
 
 interface Scan {
   lengths: string[];
@@ -58,15 +59,15 @@ function scan(headers: string[]): Scan {
 function contentLength(values: string[], status: number): number {
   let n = -1;
   for (const v of values) {
-    const t = v.trim();
-    if (!DIGITS.test(t)) {
+    // The parser already cut the OWS; `trim()` would also accept U+00A0 and friends.
+    if (!DIGITS.test(v)) {
       throw new HttpParseError(
         "bad_content_length",
         `Invalid Content-Length ${JSON.stringify(v)}`,
         status,
       );
     }
-    const k = Number(t);
+    const k = Number(v);
     if (n >= 0 && k !== n) {
       throw new HttpParseError(
         "duplicate_content_length",
@@ -79,6 +80,12 @@ function contentLength(values: string[], status: number): number {
   return n;
 }
 
+/** The last transfer coding named by the Transfer-Encoding field lines, lower-cased. */
+function lastCoding(te: string[]): string {
+  const list = te[te.length - 1];
+  return list.slice(list.lastIndexOf(",") + 1).replace(/^[ \t]+/, "").toLowerCase();
+}
+
 function keepAlive(minor: number, connection: string[]): boolean {
   if (connection.includes("close")) return false;
   return minor === 1 || connection.includes("keep-alive");
@@ -86,10 +93,13 @@ function keepAlive(minor: number, connection: string[]): boolean {
 
 /**
  * Decides how a request body is framed, strictly (smuggling-safe): Transfer-Encoding
- * together with Content-Length, conflicting Content-Length values, a Transfer-Encoding
- * other than exactly `chunked`, or Transfer-Encoding on HTTP/1.0 are all rejected.
+ * together with Content-Length, conflicting or malformed Content-Length values, a
+ * Transfer-Encoding other than exactly `chunked` (one field line), or Transfer-Encoding on
+ * HTTP/1.0 are all rejected.
  *
- * @throws {HttpParseError} 400 on ambiguous framing, 501 on an unsupported coding
+ * @param minor the request's minor version (0 or 1)
+ * @param headers the flat header list from `parseRequestHead`
+ * @throws {HttpParseError} 400 on ambiguous framing, 501 when chunked follows another coding
  */
 export function requestFraming(minor: number, headers: string[]): Framing {
   const s = scan(headers);
@@ -109,11 +119,15 @@ export function requestFraming(minor: number, headers: string[]): Framing {
     if (minor === 0) {
       throw new HttpParseError("te_http10", "Transfer-Encoding is not allowed in HTTP/1.0");
     }
-    if (s.te.length > 1 || s.te[0].trim().toLowerCase() !== "chunked") {
+    if (s.te.length > 1 || s.te[0].toLowerCase() !== "chunked") {
+      // RFC 9112 §6.1: chunked not last → the length is unknowable → 400 and close; chunked
+      // last after other codings → a coding skiff does not implement → 501.
+      const te = s.te.join(", ");
+      const chunkedLast = lastCoding(s.te) === "chunked";
       throw new HttpParseError(
-        "bad_transfer_encoding",
-        `Unsupported Transfer-Encoding ${JSON.stringify(s.te.join(", "))}`,
-        501,
+        chunkedLast ? "unsupported_transfer_coding" : "bad_transfer_encoding",
+        `${chunkedLast ? "Unsupported" : "Invalid"} Transfer-Encoding ${JSON.stringify(te)}`,
+        chunkedLast ? 501 : 400,
       );
     }
     f.kind = "chunked";
@@ -130,9 +144,12 @@ export function requestFraming(minor: number, headers: string[]): Framing {
 /**
  * Decides how a response body is framed (RFC 9112 §6.3), rejecting ambiguous framing.
  *
+ * @param minor the response's minor version (0 or 1)
  * @param status the response status
+ * @param headers the flat header list from `parseResponseHead`
  * @param headRequest the request was HEAD (the response has no body)
- * @throws {HttpParseError} 502 on ambiguous or invalid framing
+ * @throws {HttpParseError} 502 on ambiguous or invalid framing, or a transfer coding other
+ * than chunked that would have to be undone
  */
 export function responseFraming(
   minor: number,
@@ -154,10 +171,22 @@ export function responseFraming(
     if (s.lengths.length > 0) {
       throw new HttpParseError("cl_te", "Upstream sent Transfer-Encoding and Content-Length", 502);
     }
-    const codings = s.te.join(",").split(",").map((t) => t.trim().toLowerCase());
-    if (codings[codings.length - 1] === "chunked" && codings.length === 1) {
+    if (minor === 0) {
+      // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
+      throw new HttpParseError("te_http10", "Upstream sent Transfer-Encoding in HTTP/1.0", 502);
+    }
+    if (s.te.length === 1 && s.te[0].toLowerCase() === "chunked") {
       f.kind = "chunked";
+    } else if (lastCoding(s.te) === "chunked") {
+      // Chunked after another coding (gzip, or chunked twice): skiff can undo only the
+      // chunked framing, and relaying the rest without its header would corrupt the body.
+      throw new HttpParseError(
+        "unsupported_transfer_coding",
+        `Upstream sent an unsupported Transfer-Encoding ${JSON.stringify(s.te.join(", "))}`,
+        502,
+      );
     } else {
+      // Chunked is not the final coding: the body runs until the close (RFC 9112 §6.3).
       f.kind = "close";
       f.close = true;
     }

@@ -1,5 +1,4 @@
 const encoder = new TextEncoder();
-const NON_ASCII = /[\u0080-\uffff]/;
 
 /** Standard reason phrases for status codes skiff generates or relays without one. */
 export const REASONS: Record<number, string> = {
@@ -39,9 +38,10 @@ export const REASONS: Record<number, string> = {
  */
 export function encodeHead(text: string, out: Uint8Array, offset = 0): number {
   if (text.length > out.length - offset) return -1;
-  if (!NON_ASCII.test(text)) {
-    return encoder.encodeInto(text, out.subarray(offset)).written;
-  }
+  // Every UTF-16 unit at or above 0x80 takes two or more UTF-8 bytes: one byte per unit
+  // means the text was ASCII (cheaper than scanning it first).
+  const { read, written } = encoder.encodeInto(text, out.subarray(offset));
+  if (read === text.length && written === text.length) return written;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     out[offset + i] = c > 0xff ? 0x3f : c;
@@ -75,8 +75,14 @@ export function requestHeadText(
   return s + extra + "\r\n";
 }
 
-/** Frames `data` as one chunk of a chunked body (size line, data, CRLF) into a new array. */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Frames `data` as one chunk of a chunked body (size line, data, CRLF) into a new array.
+ * Empty data gives no bytes at all: a zero-size chunk would end the body (RFC 9112 §7.1).
+ */
 export function chunkFrame(data: Uint8Array): Uint8Array {
+  if (data.length === 0) return NO_BYTES;
   const size = data.length.toString(16) + "\r\n";
   const out = new Uint8Array(size.length + data.length + 2);
   encoder.encodeInto(size, out);

@@ -2,7 +2,7 @@ import type { Clock, Logger, Timer, TimerWheel } from "../../core/mod.ts";
 import { type ConnReader, writeAll } from "../../net/conn_reader.ts";
 import { Exchange } from "../exchange.ts";
 import type { Body } from "./body.ts";
-import { H1BodyReader } from "./h1_body_reader.ts";
+import { H1RequestBody } from "./h1_request_body.ts";
 import { type Framing, requestFraming } from "./h1_framing.ts";
 import { findHeadEnd, type HeadLimits, parseRequestHead, type RequestHead } from "./h1_head.ts";
 import { chunkFrame, encodeHead, fieldLines, lastChunk, REASONS } from "./h1_serialize.ts";
@@ -49,6 +49,7 @@ export class H1ServerConnection {
   #phase: Phase = "idle";
   #timer: Timer;
   #closed = false;
+  #timedOut = false;
 
   /**
    * @param conn the accepted connection
@@ -84,6 +85,7 @@ export class H1ServerConnection {
   #onTimeout(): void {
     const phase = this.#phase;
     if (phase === "busy") return;
+    this.#timedOut = true;
     this.#o.onTimeout(phase === "idle" ? "idle" : phase === "head" ? "request_headers" : "request");
     if (phase !== "idle") {
       // Best effort: tell the client why, then close.
@@ -132,7 +134,7 @@ export class H1ServerConnection {
         ),
       );
     }
-    const body = req.body as H1BodyReader | null;
+    const body = req.body as H1RequestBody | null;
     if (body) {
       this.#arm("body", o.requestTimeoutMs);
       if (framing.expectContinue) await writeAll(this.#conn, CONTINUE);
@@ -142,7 +144,8 @@ export class H1ServerConnection {
     try {
       res = await o.handler.handle(req, ex);
     } catch (err) {
-      o.log.error("request handler failed", { err, listener: o.listener });
+      // A failed request body explains it (handled below); anything else is a bug.
+      if (!body?.failure) o.log.error("request handler failed", { err, listener: o.listener });
       res = {
         status: 500,
         headers: ["x-skiff-error", "internal_error"],
@@ -152,6 +155,13 @@ export class H1ServerConnection {
       ex.error = "internal_error";
     }
     this.#arm("busy", 0);
+    if (body?.failure) {
+      // Reading the request body failed: the client's fault, whatever the handler made of
+      // it (an upstream pool reports it as an upstream error).
+      res.body?.cancel();
+      res.upgraded?.close();
+      return await this.#bodyFailed(body, ex);
+    }
     ex.status = res.status;
     if (res.upgraded && res.status === 101 && req.upgrade) {
       await this.#upgrade(res, req.upgrade, ex);
@@ -226,7 +236,7 @@ export class H1ServerConnection {
       : null;
     let body: Body | null = null;
     if (framing.kind !== "none") {
-      body = new H1BodyReader(this.#r, framing, this.#o.limits, () => {
+      body = new H1RequestBody(this.#r, framing, this.#o.limits, () => {
         if (this.#phase === "body") this.#arm("busy", 0);
       });
     }
@@ -292,27 +302,29 @@ export class H1ServerConnection {
       await writeAll(this.#conn, out.subarray(0, n));
       if (first.length > 0) await writeAll(this.#conn, chunked ? chunkFrame(first) : first);
     }
-    let sent = first.length;
-    try {
-      for (let c = await body.read(); c !== null; c = await body.read()) {
-        if (c.length === 0) continue;
-        await writeAll(this.#conn, chunked ? chunkFrame(c) : c);
-        sent += c.length;
+    ex.bytesSent = first.length;
+    for (;;) {
+      let c: Uint8Array | null;
+      try {
+        c = await body.read();
+      } catch (err) {
+        // The upstream failed mid-body: the client gets a truncated message and a close.
+        ex.error ||= "upstream_reset";
+        this.#o.log.warn("upstream failed during the response body", {
+          err,
+          listener: this.#o.listener,
+          upstream: ex.upstreamHost,
+          request_id: ex.requestId,
+        });
+        return false;
       }
-    } catch (err) {
-      // The upstream failed mid-body: the client gets a truncated message and a close.
-      ex.error ||= "upstream_reset";
-      ex.bytesSent = sent;
-      this.#o.log.warn("upstream failed during the response body", {
-        err,
-        listener: this.#o.listener,
-        upstream: ex.upstreamHost,
-        request_id: ex.requestId,
-      });
-      return false;
+      if (c === null) break;
+      if (c.length === 0) continue;
+      // A failed write is the client's: it propagates to the caller, which cancels the body.
+      await writeAll(this.#conn, chunked ? chunkFrame(c) : c);
+      ex.bytesSent += c.length;
     }
     if (chunked) await writeAll(this.#conn, lastChunk(body.trailers()));
-    ex.bytesSent = sent;
     return keep;
   }
 
@@ -339,6 +351,28 @@ export class H1ServerConnection {
       ex.end = this.#o.clock.monotonic();
       this.#o.handler.finish(ex);
     }
+  }
+
+  /**
+   * Ends an exchange whose request body could not be read: a malformed body gets its 4xx
+   * (counted as malformed), a client that went away or timed out gets nothing more.
+   */
+  async #bodyFailed(body: H1RequestBody, ex: Exchange): Promise<boolean> {
+    const err = body.failure;
+    if (err instanceof HttpParseError) {
+      ex.status = err.status;
+      ex.error = err.reason;
+      await this.#reject(err);
+    } else {
+      // A timeout already sent its 408; a client that left gets nothing.
+      ex.status = this.#timedOut ? 408 : 0;
+      ex.error = this.#timedOut ? "request_timeout" : "downstream_reset";
+      this.#o.log.debug("request body failed", { err, remote: this.#remote });
+    }
+    ex.bytesReceived = body.bytes;
+    ex.end = this.#o.clock.monotonic();
+    this.#o.handler.finish(ex);
+    return false;
   }
 
   /** Answers a malformed request with its 4xx/5xx and closes the connection. */

@@ -11,6 +11,8 @@ export interface H2Readable {
   ): unknown;
   close(code?: number): void;
   readonly destroyed: boolean;
+  readonly closed: boolean;
+  readonly session?: { readonly destroyed: boolean } | undefined;
 }
 
 const NGHTTP2_CANCEL = 8;
@@ -31,10 +33,13 @@ export class H2Body implements Body {
   /**
    * @param stream the HTTP/2 stream to read
    * @param length the content-length when announced, else -1
+   * @param trailers trailers that arrived before the body was created (a client stream can
+   * emit them in the same tick as the response head, before anyone awaits the head)
    */
-  constructor(stream: H2Readable, length: number) {
+  constructor(stream: H2Readable, length: number, trailers: string[] | null = null) {
     this.#stream = stream;
     this.length = length;
+    this.#trailers = trailers;
     stream.on("trailers", (h) => (this.#trailers = flattenHeaders(h)));
     this.#it = stream[Symbol.asyncIterator]();
   }
@@ -65,7 +70,10 @@ export class H2Body implements Body {
   cancel(): void {
     if (this.#done) return;
     this.#done = true;
-    if (!this.#stream.destroyed) this.#stream.close(NGHTTP2_CANCEL);
+    const st = this.#stream;
+    if (!st.destroyed && !st.closed && st.session && !st.session.destroyed) {
+      st.close(NGHTTP2_CANCEL);
+    }
   }
 }
 

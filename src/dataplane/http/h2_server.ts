@@ -2,10 +2,11 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { Clock, Logger, TimerWheel } from "../../core/mod.ts";
 import { Exchange } from "../exchange.ts";
+import { UpstreamError } from "../upstream_error.ts";
 import { tunnel } from "../tcp/tunnel.ts";
 import { flattenHeaders, H2Body, toHeaderObject } from "./h2_body.ts";
 import type { HttpHandler } from "./handler.ts";
-import { isGrpc } from "./grpc.ts";
+import { grpcStatusForFailure, isGrpc } from "./grpc.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
 
 /** Collaborators of the HTTP/2 server. */
@@ -44,7 +45,13 @@ export class H2Server {
   constructor(opts: H2ServerOptions) {
     this.#o = opts;
     this.#server = http2.createServer({ maxSessionMemory: 64 });
-    this.#server.on("stream", (stream, headers) => this.#onStream(stream, headers));
+    // Typed explicitly: with the npm @types/node that gRPC packages bring in, the callback's
+    // inferred stream type is the base Http2Stream.
+    this.#server.on(
+      "stream",
+      (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) =>
+        this.#onStream(stream, headers),
+    );
     this.#server.on("sessionError", (err) => opts.log.debug("http2 session error", { err }));
     this.#tcp = net.createServer((socket) => {
       socket.setNoDelay(true);
@@ -100,9 +107,10 @@ export class H2Server {
 
   #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     const o = this.#o;
+    stream.on("error", (err) => o.log.debug("http2 stream error", { err }));
     const origin = this.#origins.get(stream.session?.socket?.remotePort ?? -1);
     if (!origin) {
-      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      closeStream(stream, http2.constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
     const handler = o.handlerFor(origin.listener);
@@ -130,13 +138,12 @@ export class H2Server {
       protocol: "HTTP/2",
       upgrade: null,
     };
-    stream.on("error", (err) => o.log.debug("http2 stream error", { err }));
     handler.handle(req, ex)
       .then((res) => this.#respond(stream, res, req, ex))
       .catch((err) => {
         ex.error ||= "downstream_reset";
         o.log.debug("http2 response failed", { err });
-        if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        closeStream(stream, http2.constants.NGHTTP2_INTERNAL_ERROR);
       })
       .finally(() => {
         if (body) ex.bytesReceived = body.bytes;
@@ -153,7 +160,7 @@ export class H2Server {
     ex: Exchange,
   ): Promise<void> {
     ex.status = res.status;
-    if (stream.destroyed || stream.closed) {
+    if (!usable(stream)) {
       res.body?.cancel();
       ex.error ||= "downstream_reset";
       return;
@@ -165,34 +172,69 @@ export class H2Server {
       stream.respond(h, { endStream: true });
       return;
     }
-    // gRPC ends with trailers; other traffic relays none over HTTP/2 (an empty trailer
-    // block cannot be sent, and most HTTP/1 upstreams send none).
+    // gRPC always ends with trailers. Other responses can carry them only after a body of
+    // unknown length (chunked HTTP/1.1, HTTP/2 without content-length); when none come,
+    // `sendTrailers({})` ends the stream with an empty DATA frame.
     const grpc = isGrpc(getHeader(res.headers, "content-type"));
-    const waitForTrailers = grpc;
+    const waitForTrailers = grpc || body.length < 0;
     stream.respond(h, { endStream: false, waitForTrailers });
+    // A client that resets the stream ends the upstream response too, even while a read of
+    // it is pending (a stream that sends nothing for minutes).
+    const onGone = () => body.cancel();
+    stream.once("close", onGone);
     let sent = 0;
     try {
       for (let c: Uint8Array | null = body.takeBuffered(); c !== null; c = await body.read()) {
         if (c.length === 0) continue;
         sent += c.length;
         // Copy: the chunk may be a view into a buffer the upstream side reuses.
+        if (!usable(stream)) throw new Error("The client reset the HTTP/2 stream");
         if (!stream.write(Buffer.from(c))) await drained(stream);
       }
+      if (!usable(stream)) throw new Error("The client reset the HTTP/2 stream");
     } catch (err) {
-      ex.error ||= "upstream_reset";
       ex.bytesSent = sent;
+      body.cancel();
+      const gone = !usable(stream);
+      const reason = err instanceof UpstreamError
+        ? err.reason
+        : gone
+        ? "downstream_reset"
+        : "upstream_reset";
+      ex.error ||= reason;
+      if (gone) return;
       this.#o.log.warn("upstream failed during the response body", {
         err,
         upstream: ex.upstreamHost,
       });
-      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      if (!grpc) {
+        closeStream(stream, http2.constants.NGHTTP2_INTERNAL_ERROR);
+        return;
+      }
+      // The head is out: end the call with a status in the trailers rather than a reset.
+      const t = {
+        "grpc-status": String(grpcStatusForFailure(reason)),
+        "grpc-message": encodeURIComponent((err as Error)?.message ?? String(err)),
+        "x-skiff-error": reason,
+      };
+      ex.grpcStatus = t["grpc-status"];
+      stream.once("wantTrailers", () => stream.sendTrailers(t));
+      await new Promise<void>((resolve) => stream.end(() => resolve()));
       return;
+    } finally {
+      stream.off("close", onGone);
     }
     ex.bytesSent = sent;
     if (waitForTrailers) {
-      const t = toHeaderObject(body.trailers() ?? MISSING_GRPC_STATUS);
-      if (t["grpc-status"] === undefined) Object.assign(t, toHeaderObject(MISSING_GRPC_STATUS));
-      ex.grpcStatus = String(t["grpc-status"]);
+      let t: Record<string, string | string[]>;
+      const upstream = body.trailers();
+      if (grpc) {
+        t = toHeaderObject(upstream ?? MISSING_GRPC_STATUS);
+        if (t["grpc-status"] === undefined) Object.assign(t, toHeaderObject(MISSING_GRPC_STATUS));
+        ex.grpcStatus = String(t["grpc-status"]);
+      } else {
+        t = upstream === null ? {} : toHeaderObject(upstream);
+      }
       stream.once("wantTrailers", () => stream.sendTrailers(t));
     }
     await new Promise<void>((resolve) => stream.end(() => resolve()));
@@ -212,4 +254,16 @@ function drained(stream: http2.ServerHttp2Stream): Promise<void> {
     stream.once("drain", onDrain);
     stream.once("close", onClose);
   });
+}
+
+/** True while a stream and its session can still be written to. */
+export function usable(stream: http2.Http2Stream): boolean {
+  const session = stream.session;
+  return !stream.destroyed && !stream.closed && session !== undefined && !session.destroyed &&
+    !session.closed;
+}
+
+/** Resets a stream if it is still open (a no-op once it or its session is gone). */
+export function closeStream(stream: http2.Http2Stream, code: number): void {
+  if (usable(stream)) stream.close(code);
 }

@@ -1,6 +1,7 @@
 /**
  * A malformed HTTP/1.x message. `status` is the response a server sends for it (400, 413,
- * 414, 431, 501, 505) and `reason` a short stable label used in metrics and logs.
+ * 414, 431, 501, 505; 502 when an upstream's response is malformed) and `reason` a short
+ * stable label used in metrics and logs.
  */
 export class HttpParseError extends Error {
   override name = "HttpParseError";

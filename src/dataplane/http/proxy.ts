@@ -13,8 +13,10 @@ import { backoffDelay } from "../resilience/backoff.ts";
 import { retriableFailure, retriableStatus } from "../resilience/retry_policy.ts";
 import { type FailureReason, UpstreamError } from "../upstream_error.ts";
 import { type Body, bufferBody, BufferedBody } from "./body.ts";
+import { DeadlineBody } from "./deadline_body.ts";
 import { isGrpc, parseGrpcTimeout } from "./grpc.ts";
 import { localReply } from "./local_reply.ts";
+import { ReplayBody } from "./replay_body.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse, removeHeader } from "./message.ts";
 import type { CompiledRoute } from "./router.ts";
 
@@ -67,15 +69,19 @@ export class HttpProxy {
     req.path = route.rewrite(req.path);
 
     let timeoutMs = cfg.timeout;
+    let timeoutName = "route timeout";
     if (grpc) {
       const header = getHeader(req.headers, "grpc-timeout");
       const g = header === undefined ? undefined : parseGrpcTimeout(header);
-      if (g !== undefined) timeoutMs = timeoutMs > 0 ? Math.min(timeoutMs, g) : g;
+      if (g !== undefined && (timeoutMs <= 0 || g < timeoutMs)) {
+        timeoutMs = g;
+        timeoutName = "grpc-timeout";
+      }
     }
     const deadline = timeoutMs > 0 ? d.clock.monotonic() + timeoutMs : Infinity;
 
     const policy = cfg.retry;
-    let replay: BufferedBody | null = null;
+    let replay: BufferedBody | ReplayBody | null = null;
     if (policy && policy.num_retries > 0 && req.body !== null) {
       replay = await replayable(req.body);
       if (replay) req.body = replay;
@@ -107,7 +113,7 @@ export class HttpProxy {
         const status = result.status;
         if (
           canRetry && attempt < policy!.num_retries && retriableStatus(policy!, status) &&
-          cluster.retryBudgetAllows()
+          stillReplayable(replay) && cluster.retryBudgetAllows()
         ) {
           result.body?.cancel();
           this.#end(a, ex, false);
@@ -118,11 +124,19 @@ export class HttpProxy {
           continue;
         }
         ex.onEnd = () => this.#end(a, ex, status < 500);
+        if (result.body !== null && deadline !== Infinity) {
+          // The deadline covers the whole response, not only the wait for its head.
+          const left = deadline - d.clock.monotonic();
+          result.body = new DeadlineBody(result.body, left, d.wheel, timeoutName, timeoutMs);
+        }
         return result;
       }
       this.#end(a, ex, false);
       last = { reason: result.reason, message: result.message };
-      if (result.staleReuse && !staleRetried && (req.body === null || replay !== null)) {
+      if (
+        result.staleReuse && !staleRetried && (req.body === null || replay !== null) &&
+        stillReplayable(replay)
+      ) {
         staleRetried = true; // the upstream closed an idle connection: not a real attempt
         attempt--;
         continue;
@@ -130,7 +144,7 @@ export class HttpProxy {
       if (deadline - d.clock.monotonic() <= 0) break;
       if (
         !canRetry || attempt >= policy!.num_retries || !retriableFailure(policy!, result.reason) ||
-        !cluster.retryBudgetAllows()
+        !stillReplayable(replay) || !cluster.retryBudgetAllows()
       ) break;
       (avoid ??= new Set()).add(host);
       if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) break;
@@ -218,10 +232,21 @@ export class HttpProxy {
   }
 }
 
-async function replayable(body: Body): Promise<BufferedBody | null> {
+/**
+ * A body that a retry can send again: a known length up to `MAX_RETRY_BODY` is buffered
+ * first; a body of unknown length (chunked, HTTP/2, gRPC streams) is forwarded as it
+ * arrives and recorded while it stays within the limit.
+ */
+async function replayable(body: Body): Promise<BufferedBody | ReplayBody | null> {
   if (body instanceof BufferedBody) return body;
-  if (body.length < 0 || body.length > MAX_RETRY_BODY) return null;
+  if (body.length > MAX_RETRY_BODY) return null;
+  if (body.length < 0) return ReplayBody.record(body, MAX_RETRY_BODY);
   return await bufferBody(body, MAX_RETRY_BODY);
+}
+
+/** False once a recorded body has grown past what was kept for a retry. */
+function stillReplayable(replay: BufferedBody | ReplayBody | null): boolean {
+  return !(replay instanceof ReplayBody) || replay.replayable;
 }
 
 /** Forwarding headers and the route's header mutations. */

@@ -1,6 +1,6 @@
 import type { Logger } from "../../core/logger.ts";
 import type { Exchange, ExchangeSink } from "../exchange.ts";
-import { isGrpc } from "./grpc.ts";
+import { grpcStatusForFailure, isGrpc } from "./grpc.ts";
 import type { HttpHandler } from "./handler.ts";
 import { localReply } from "./local_reply.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse, removeHeader } from "./message.ts";
@@ -28,15 +28,20 @@ export class RouteHandler implements HttpHandler {
     const route = this.#router.match(req.method, req.authority, req.path, req.headers);
     if (!route) {
       ex.error = "no_route";
+      // The client's request id still ties the access-log line to its request.
+      ex.requestId = getHeader(req.headers, "x-request-id") ?? "";
       this.#log.warn("request failed", {
         reason: "no_route",
         listener: ex.listener,
         method: req.method,
         authority: req.authority,
         path: req.path,
+        request_id: ex.requestId || undefined,
       });
       const grpc = isGrpc(getHeader(req.headers, "content-type"));
-      req.body?.cancel();
+      if (grpc) ex.grpcStatus = String(grpcStatusForFailure("no_route"));
+      // An unread request body is dropped by the server after the reply is sent; cancelling
+      // it here would reset an HTTP/2 stream before the reply goes out.
       return localReply("no_route", `No route for ${req.authority}${req.path}`, grpc);
     }
     ex.route = route.name;

@@ -24,7 +24,7 @@ export class CompiledRoute {
       : m.path !== undefined
       ? (p) => p === m.path
       : m.regex !== undefined
-      ? regexTest(new RegExp(m.regex))
+      ? regexTest(new RegExp(`^(?:${m.regex})$`)) // the whole path, as documented
       : null;
     this.#methods = m.methods ? new Set(m.methods) : null;
     this.#headers = m.headers.map(headerTest);
@@ -106,7 +106,7 @@ function headerTest(h: HeaderMatchConfig): HeaderTest {
   else if (h.exact !== undefined) test = (v) => v === h.exact;
   else if (h.prefix !== undefined) test = (v) => v !== undefined && v.startsWith(h.prefix!);
   else {
-    const re = new RegExp(h.regex!);
+    const re = new RegExp(`^(?:${h.regex})$`); // the whole value, as Envoy matches
     test = (v) => v !== undefined && re.test(v);
   }
   return (headers) => {

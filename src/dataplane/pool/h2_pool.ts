@@ -99,6 +99,12 @@ export class H2Pool {
     stream.once("close", () => {
       s.streams--;
     });
+    // Trailers can follow the response head in the same tick, before the awaited head
+    // resumes this function and the body starts listening: keep them here.
+    let early: string[] | null = null;
+    stream.once("trailers", (t) => {
+      early = flattenHeaders(t as Record<string, string | string[] | undefined>);
+    });
     const onAbort = () => stream.close(NGHTTP2_CANCEL);
     signal.addEventListener("abort", onAbort, { once: true });
     try {
@@ -121,7 +127,13 @@ export class H2Pool {
         },
       );
       head.catch(() => {});
-      if (req.body) await writeBody(stream, req.body);
+      // The body is sent while waiting for the head, not before it: a streaming call (gRPC
+      // bidi) gets its response head, and first messages, before the request ends.
+      if (req.body) {
+        writeBody(stream, req.body).catch(() => {
+          if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
+        });
+      }
       const headers = await head;
       timing.firstByte = this.#deps.now();
       const status = Number(headers[":status"]);
@@ -134,7 +146,7 @@ export class H2Pool {
       return {
         status,
         headers: flat,
-        body: ended ? null : new H2Body(stream, cl === undefined ? -1 : Number(cl)),
+        body: ended ? null : new H2Body(stream, cl === undefined ? -1 : Number(cl), early),
       };
     } catch (err) {
       if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
@@ -222,8 +234,17 @@ async function writeBody(stream: http2.ClientHttp2Stream, body: Body): Promise<v
     if (c.length === 0) continue;
     if (!stream.write(Buffer.from(c))) {
       await new Promise<void>((resolve, reject) => {
-        stream.once("drain", resolve);
-        stream.once("close", () => reject(new Error("The HTTP/2 stream closed while sending")));
+        // Both listeners go when either fires: a long body waits for many drains.
+        const onDrain = () => {
+          stream.off("close", onClose);
+          resolve();
+        };
+        const onClose = () => {
+          stream.off("drain", onDrain);
+          reject(new Error("The HTTP/2 stream closed while sending"));
+        };
+        stream.once("drain", onDrain);
+        stream.once("close", onClose);
       });
     }
   }
