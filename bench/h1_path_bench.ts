@@ -153,7 +153,8 @@ const proxy = new HttpProxy({ clusters, clock, wheel, rng: Math.random, log });
 const handler = new RouteHandler(new Router(config.listeners[0].routes), proxy, stats, log);
 const l = config.listeners[0];
 
-async function serve(n: number): Promise<void> {
+/** Serves `n` keep-alive requests on one in-memory connection through the real data plane. */
+export async function serve(n: number): Promise<void> {
   const client = new Client(n);
   const conn = client as unknown as Deno.Conn;
   const server = new H1ServerConnection(conn, new ConnReader(conn, 8192), "127.0.0.1:5555", {

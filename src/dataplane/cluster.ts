@@ -1,4 +1,5 @@
 import type { ClusterConfig } from "../config/schema.ts";
+import type { Cancel } from "../core/cancel.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
 import type { Endpoint } from "../discovery/endpoint.ts";
@@ -13,7 +14,7 @@ import { retryAllowed } from "./resilience/retry_budget.ts";
 /** A connection pool to one endpoint, whatever its protocol. */
 export interface UpstreamPool {
   /** Sends a request and resolves with the response head; see `H1Pool.request`. */
-  request(req: ProxyRequest, timing: ExchangeTiming, signal: AbortSignal): Promise<ProxyResponse>;
+  request(req: ProxyRequest, timing: ExchangeTiming, cancel: Cancel): Promise<ProxyResponse>;
   /** Open connections. */
   readonly open: number;
   /** Idle connections. */

@@ -10,7 +10,7 @@ export class ConnReader {
   end = 0;
   /** Total bytes read from the connection. */
   bytesRead = 0;
-  #pending: Promise<number | null> | null = null;
+  #pending: Promise<number> | null = null;
   readonly #reader: { read(p: Uint8Array): Promise<number | null> };
 
   /**
@@ -61,7 +61,7 @@ export class ConnReader {
    * Starts a read now (if none is in flight) without waiting for it; the next `fill()`
    * takes its result. The returned promise settles when that read does.
    */
-  prefetch(): Promise<number | null> {
+  prefetch(): Promise<number> {
     return this.#pending ?? this.#begin(this.buf.length);
   }
 
@@ -69,25 +69,30 @@ export class ConnReader {
    * Reads more bytes into the buffer, growing it up to `maxBytes` of unconsumed data.
    *
    * @returns the number of bytes added, or 0 at end of stream
-   * @throws {RangeError} when `maxBytes` are already buffered
+   * @throws {RangeError} when `maxBytes` are already buffered (as a rejection)
    */
-  async fill(maxBytes = this.buf.length): Promise<number> {
-    return (await (this.#pending ?? this.#begin(maxBytes))) ?? 0;
+  fill(maxBytes: number = this.buf.length): Promise<number> {
+    if (this.#pending) return this.#pending;
+    try {
+      return this.#begin(maxBytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
-  #begin(maxBytes: number): Promise<number | null> {
+  #begin(maxBytes: number): Promise<number> {
     this.#makeRoom(maxBytes);
     const p = this.#read();
     this.#pending = p;
     return p;
   }
 
-  async #read(): Promise<number | null> {
+  async #read(): Promise<number> {
     const buf = this.buf;
     const at = this.end;
     try {
       const n = await this.#reader.read(buf.subarray(at));
-      if (n === null) return null;
+      if (n === null) return 0;
       // Taking every buffered byte while the read was in flight resets `end` to 0 (and
       // `unshift` may swap the buffer): the new bytes must follow what is buffered now.
       if (buf !== this.buf || at !== this.end) this.#relocate(buf.subarray(at, at + n));

@@ -12,22 +12,37 @@ import type { Body } from "./body.ts";
  */
 export class DeadlineBody implements Body {
   readonly #inner: Body;
-  readonly #timer: Timer;
+  readonly #deadline: number;
+  readonly #wheel: TimerWheel;
+  readonly #what: string;
+  readonly #limitMs: number;
+  #timer: Timer | null = null;
   #expired: UpstreamError | null = null;
 
   /**
+   * The timer is armed only when a read has to wait: a response that is already in memory
+   * (the common small response) costs no timer at all.
+   *
    * @param inner the upstream response body
-   * @param ms time left until the deadline, in milliseconds
+   * @param deadline the monotonic time by which the body must have ended
    * @param wheel schedules the deadline
    * @param what names the deadline in the error, e.g. "route timeout"
    * @param limitMs the deadline's full length, for the error message
    */
-  constructor(inner: Body, ms: number, wheel: TimerWheel, what: string, limitMs: number) {
+  constructor(inner: Body, deadline: number, wheel: TimerWheel, what: string, limitMs: number) {
     this.#inner = inner;
-    this.#timer = wheel.schedule(Math.max(0, ms), () => {
+    this.#deadline = deadline;
+    this.#wheel = wheel;
+    this.#what = what;
+    this.#limitMs = limitMs;
+  }
+
+  #arm(): void {
+    const inner = this.#inner;
+    this.#timer = this.#wheel.schedule(Math.max(0, this.#deadline - this.#wheel.now()), () => {
       this.#expired = new UpstreamError(
         "upstream_timeout",
-        `The response did not complete within the ${what} of ${Math.round(limitMs)} ms`,
+        `The response did not complete within the ${this.#what} of ${Math.round(this.#limitMs)} ms`,
       );
       inner.cancel();
     });
@@ -47,6 +62,11 @@ export class DeadlineBody implements Body {
 
   async read(): Promise<Uint8Array | null> {
     if (this.#expired) throw this.#expired;
+    if (this.#inner.done) {
+      this.#timer?.cancel();
+      return null;
+    }
+    if (this.#timer === null) this.#arm();
     let chunk: Uint8Array | null;
     try {
       chunk = await this.#inner.read();
@@ -54,7 +74,7 @@ export class DeadlineBody implements Body {
       throw this.#expired ?? err;
     }
     if (this.#expired) throw this.#expired;
-    if (chunk === null) this.#timer.cancel();
+    if (chunk === null) this.#timer!.cancel();
     return chunk;
   }
 
@@ -63,7 +83,7 @@ export class DeadlineBody implements Body {
   }
 
   cancel(): void {
-    this.#timer.cancel();
+    this.#timer?.cancel();
     this.#inner.cancel();
   }
 }

@@ -123,7 +123,9 @@ export class H1ServerConnection {
       }
       throw err;
     }
-    const ex = new Exchange(o.listener, this.#remote, o.clock.monotonic(), o.clock.now());
+    const start = o.clock.monotonic();
+    o.wheel.touch(start); // timers scheduled for this request count from a fresh time
+    const ex = new Exchange(o.listener, this.#remote, start, o.clock.now());
     const req = this.#request(head, framing, ex);
     if (typeof req === "string") {
       return await this.#reject(
@@ -205,7 +207,11 @@ export class H1ServerConnection {
       if (end >= 0) return end;
       const n = await r.fill(max + 1);
       if (n === 0) return -1;
-      if (this.#phase === "idle") this.#arm("head", o.headersTimeoutMs);
+      // Arm the header timeout only for a head that did not arrive whole (the usual case
+      // needs no timer work here).
+      if (this.#phase === "idle" && findHeadEnd(r.buf, r.start, r.end, max) < 0) {
+        this.#arm("head", o.headersTimeoutMs);
+      }
     }
   }
 
@@ -281,8 +287,10 @@ export class H1ServerConnection {
     }
     if (!keep) framing += "connection: close\r\n";
     else if (minor === 0) framing += "connection: keep-alive\r\n";
+    // Fields straight from an HTTP/1.1 upstream arrive as verbatim lines: copied, not
+    // split and joined again.
     const text = "HTTP/1.1 " + status + " " + (REASONS[status] ?? "Unknown") + "\r\n" +
-      fieldLines(res.headers) + framing + "\r\n";
+      (res.rawHeaders ?? fieldLines(res.headers)) + framing + "\r\n";
     let out = this.#w;
     let n = encodeHead(text, out);
     if (n < 0) {
@@ -291,13 +299,17 @@ export class H1ServerConnection {
     }
     if (body === null || bodyless) {
       body?.cancel();
-      await writeAll(this.#conn, out.subarray(0, n));
+      await this.#write(out.subarray(0, n));
       return keep;
     }
     const first = body.takeBuffered();
     if (!chunked && first.length <= out.length - n) {
       out.set(first, n);
-      await writeAll(this.#conn, out.subarray(0, n + first.length));
+      await this.#write(out.subarray(0, n + first.length));
+      if (body.done) {
+        ex.bytesSent = first.length;
+        return keep; // the whole response in one write: the common case
+      }
     } else {
       await writeAll(this.#conn, out.subarray(0, n));
       if (first.length > 0) await writeAll(this.#conn, chunked ? chunkFrame(first) : first);
@@ -326,6 +338,12 @@ export class H1ServerConnection {
     }
     if (chunked) await writeAll(this.#conn, lastChunk(body.trailers()));
     return keep;
+  }
+
+  /** One write, continued only when the kernel took part of it. */
+  async #write(data: Uint8Array): Promise<void> {
+    const n = await this.#conn.write(data);
+    if (n < data.length) await writeAll(this.#conn, data.subarray(n));
   }
 
   async #upgrade(res: ProxyResponse, protocol: string, ex: Exchange): Promise<void> {

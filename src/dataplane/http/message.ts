@@ -40,6 +40,12 @@ export interface ProxyResponse {
   error?: string;
   /** Set for a 101 response to an upgrade request. */
   upgraded?: Upgraded;
+  /**
+   * The end-to-end fields as raw HTTP/1.1 field lines (each ending in CRLF), as long as
+   * nobody has looked at `headers`: an HTTP/1.1 downstream copies them unchanged instead of
+   * re-serialising. `null` or absent once `headers` is the truth.
+   */
+  readonly rawHeaders?: string | null;
 }
 
 /** Returns the first value of header `name` (lower-case) in a flat list, or `undefined`. */

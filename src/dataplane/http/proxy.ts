@@ -1,6 +1,7 @@
 import type { RouteConfig } from "../../config/schema.ts";
 import type { Clock } from "../../core/clock.ts";
 import { TimeoutError } from "../../core/abort.ts";
+import { Cancel } from "../../core/cancel.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Rng } from "../../core/rng.ts";
 import type { TimerWheel } from "../../core/timer_wheel.ts";
@@ -8,7 +9,6 @@ import { requestId } from "../../core/ids.ts";
 import type { Host } from "../balance/host.ts";
 import type { ClusterRuntime } from "../cluster.ts";
 import type { Exchange } from "../exchange.ts";
-import type { ExchangeTiming } from "../pool/h1_connection.ts";
 import { backoffDelay } from "../resilience/backoff.ts";
 import { retriableFailure, retriableStatus } from "../resilience/retry_policy.ts";
 import { type FailureReason, UpstreamError } from "../upstream_error.ts";
@@ -63,7 +63,12 @@ export class HttpProxy {
     ex.cluster = clusterName;
     const cluster = d.clusters.get(clusterName);
     if (!cluster) {
-      return this.#fail(ex, "no_healthy_upstream", `Cluster "${clusterName}" does not exist`, grpc);
+      return this.#out(
+        route,
+        ex,
+        grpc,
+        this.#fail(ex, "no_healthy_upstream", `Cluster "${clusterName}" does not exist`, grpc),
+      );
     }
     prepareRequest(req, cfg, ex);
     req.path = route.rewrite(req.path);
@@ -78,7 +83,7 @@ export class HttpProxy {
         timeoutName = "grpc-timeout";
       }
     }
-    const deadline = timeoutMs > 0 ? d.clock.monotonic() + timeoutMs : Infinity;
+    const deadline = timeoutMs > 0 ? ex.start + timeoutMs : Infinity;
 
     const policy = cfg.retry;
     let replay: BufferedBody | ReplayBody | null = null;
@@ -95,15 +100,20 @@ export class HttpProxy {
     for (let attempt = 0;; attempt++) {
       const host = cluster.pick(hashKey, avoid);
       if (!host) {
-        return this.#fail(
+        return this.#out(
+          route,
           ex,
-          "no_healthy_upstream",
-          `Cluster "${cluster.name}" has no endpoints`,
           grpc,
+          this.#fail(
+            ex,
+            "no_healthy_upstream",
+            `Cluster "${cluster.name}" has no endpoints`,
+            grpc,
+          ),
         );
       }
       ex.upstreamHost = host.key;
-      const remaining = deadline - d.clock.monotonic();
+      const remaining = deadline - (attempt === 0 ? ex.start : d.clock.monotonic());
       const perTry = policy?.per_try_timeout ?? Infinity;
       const tryMs = Math.min(remaining, perTry);
       const a: Attempt = { host, cluster, retry: attempt > 0 };
@@ -118,7 +128,9 @@ export class HttpProxy {
           result.body?.cancel();
           this.#end(a, ex, false);
           (avoid ??= new Set()).add(host);
-          if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) return result;
+          if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) {
+            return this.#out(route, ex, grpc, result);
+          }
           ex.retries++;
           cluster.counters.retries++;
           continue;
@@ -126,10 +138,9 @@ export class HttpProxy {
         ex.onEnd = () => this.#end(a, ex, status < 500);
         if (result.body !== null && deadline !== Infinity) {
           // The deadline covers the whole response, not only the wait for its head.
-          const left = deadline - d.clock.monotonic();
-          result.body = new DeadlineBody(result.body, left, d.wheel, timeoutName, timeoutMs);
+          result.body = new DeadlineBody(result.body, deadline, d.wheel, timeoutName, timeoutMs);
         }
-        return result;
+        return this.#out(route, ex, grpc, result);
       }
       this.#end(a, ex, false);
       last = { reason: result.reason, message: result.message };
@@ -151,7 +162,24 @@ export class HttpProxy {
       ex.retries++;
       cluster.counters.retries++;
     }
-    return this.#fail(ex, last!.reason, last!.message, grpc);
+    return this.#out(route, ex, grpc, this.#fail(ex, last!.reason, last!.message, grpc));
+  }
+
+  /** Applies the route's response header mutations and notes the gRPC status. */
+  #out(route: CompiledRoute, ex: Exchange, grpc: boolean, res: ProxyResponse): ProxyResponse {
+    const cfg = route.config;
+    if (cfg.response_headers_to_remove.length > 0 || cfg.response_headers_to_add.length > 0) {
+      for (const name of cfg.response_headers_to_remove) removeHeader(res.headers, name);
+      for (const add of cfg.response_headers_to_add) {
+        if (!add.append) removeHeader(res.headers, add.name);
+        res.headers.push(add.name, add.value);
+      }
+    }
+    if (grpc) {
+      const gs = getHeader(res.headers, "grpc-status");
+      if (gs !== undefined) ex.grpcStatus = gs;
+    }
+    return res;
   }
 
   async #attempt(
@@ -166,25 +194,23 @@ export class HttpProxy {
     a.cluster.active++;
     a.cluster.counters.requests++;
     if (a.retry) a.cluster.activeRetries++;
-    const timing: ExchangeTiming = { firstByte: 0, connectMs: -1 };
-    const ac = new AbortController();
-    const what = perTry ? "per-try timeout" : "route timeout";
+    ex.connectMs = -1;
+    ex.upstreamFirstByte = 0;
+    const cancel = new Cancel();
     const timer = Number.isFinite(tryMs)
-      ? d.wheel.schedule(
-        Math.max(0, tryMs),
-        () => ac.abort(new TimeoutError(what, Math.round(tryMs))),
-      )
+      ? d.wheel.schedule(Math.max(0, tryMs), () =>
+        cancel.cancel(
+          new TimeoutError(perTry ? "per-try timeout" : "route timeout", Math.round(tryMs)),
+        ))
       : undefined;
-    ex.upstreamStart = d.clock.monotonic();
+    // The first attempt of a body-less request starts when the request did (one clock read
+    // less on the hot path); later attempts read the clock.
+    ex.upstreamStart = a.retry || req.body !== null ? d.clock.monotonic() : ex.start;
     try {
-      const res = await a.cluster.pool(a.host).request(req, timing, ac.signal);
-      ex.connectMs = timing.connectMs;
-      ex.upstreamFirstByte = timing.firstByte;
-      return res;
+      return await a.cluster.pool(a.host).request(req, ex, cancel);
     } catch (err) {
-      ex.connectMs = timing.connectMs;
-      if (ac.signal.aborted) {
-        return new UpstreamError("upstream_timeout", (ac.signal.reason as Error).message);
+      if (cancel.cancelled) {
+        return new UpstreamError("upstream_timeout", (cancel.reason as Error).message);
       }
       if (err instanceof UpstreamError) return err;
       d.log.error("unexpected upstream error", { err, cluster: a.cluster.name, host: a.host.key });
@@ -209,7 +235,7 @@ export class HttpProxy {
   }
 
   #end(a: Attempt, ex: Exchange, ok: boolean): void {
-    const now = this.#d.clock.monotonic();
+    const now = ex.end || ex.upstreamFirstByte || this.#d.clock.monotonic();
     const latency = (ex.upstreamFirstByte || now) - ex.upstreamStart;
     a.host.end(now, latency, ok);
     a.cluster.active--;

@@ -3,7 +3,7 @@ import type { Exchange, ExchangeSink } from "../exchange.ts";
 import { grpcStatusForFailure, isGrpc } from "./grpc.ts";
 import type { HttpHandler } from "./handler.ts";
 import { localReply } from "./local_reply.ts";
-import { getHeader, type ProxyRequest, type ProxyResponse, removeHeader } from "./message.ts";
+import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
 import type { HttpProxy } from "./proxy.ts";
 import type { Router } from "./router.ts";
 
@@ -24,7 +24,7 @@ export class RouteHandler implements HttpHandler {
     this.#log = log;
   }
 
-  async handle(req: ProxyRequest, ex: Exchange): Promise<ProxyResponse> {
+  handle(req: ProxyRequest, ex: Exchange): Promise<ProxyResponse> {
     const route = this.#router.match(req.method, req.authority, req.path, req.headers);
     if (!route) {
       ex.error = "no_route";
@@ -42,21 +42,12 @@ export class RouteHandler implements HttpHandler {
       if (grpc) ex.grpcStatus = String(grpcStatusForFailure("no_route"));
       // An unread request body is dropped by the server after the reply is sent; cancelling
       // it here would reset an HTTP/2 stream before the reply goes out.
-      return localReply("no_route", `No route for ${req.authority}${req.path}`, grpc);
+      return Promise.resolve(
+        localReply("no_route", `No route for ${req.authority}${req.path}`, grpc),
+      );
     }
     ex.route = route.name;
-    const res = await this.#proxy.forward(req, route, ex);
-    const cfg = route.config;
-    if (cfg.response_headers_to_remove.length > 0 || cfg.response_headers_to_add.length > 0) {
-      for (const name of cfg.response_headers_to_remove) removeHeader(res.headers, name);
-      for (const add of cfg.response_headers_to_add) {
-        if (!add.append) removeHeader(res.headers, add.name);
-        res.headers.push(add.name, add.value);
-      }
-    }
-    const gs = getHeader(res.headers, "grpc-status");
-    if (gs !== undefined) ex.grpcStatus = gs;
-    return res;
+    return this.#proxy.forward(req, route, ex);
   }
 
   finish(ex: Exchange): void {

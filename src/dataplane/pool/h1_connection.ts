@@ -12,22 +12,27 @@ import {
   type Upgraded,
 } from "../http/message.ts";
 import { HttpParseError } from "../http/parse_error.ts";
+import { H1Response } from "../http/h1_response.ts";
+import { scanResponseHead } from "../http/h1_response_scan.ts";
 import { UpstreamError } from "../upstream_error.ts";
 
 const UPSTREAM_LIMITS: HeadLimits = { maxHeadBytes: 64 * 1024, maxHeaders: 200 };
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
-/** Timestamps of one exchange, in `Clock.monotonic()` milliseconds. */
+/** Where an exchange records its timings, in `Clock.monotonic()` milliseconds. */
 export interface ExchangeTiming {
   /** When the first byte of the response arrived (0 until then). */
-  firstByte: number;
+  upstreamFirstByte: number;
   /** How long connecting took, or -1 when a pooled connection was reused. */
   connectMs: number;
 }
 
+/** Called once per exchange when it is over; `reusable` says whether the connection may serve another request. */
+export type ExchangeDone = (conn: H1Connection, reusable: boolean) => void;
+
 /**
  * One HTTP/1.1 connection to an upstream, carrying one request at a time. The response
- * body is read lazily by the caller; when it ends, `onDone(reusable)` says whether the
+ * body is read lazily by the caller; when it ends, the exchange's `onDone` says whether the
  * connection may serve another request.
  */
 export class H1Connection {
@@ -40,6 +45,8 @@ export class H1Connection {
   /** How long this connection took to establish, in milliseconds. */
   connectMs = 0;
   #closed = false;
+  #onDone: ExchangeDone | null = null;
+  #reusable = false;
 
   /**
    * @param conn a connected socket
@@ -76,109 +83,132 @@ export class H1Connection {
   async exchange(
     req: ProxyRequest,
     timing: ExchangeTiming,
-    onDone: (reusable: boolean) => void,
+    onDone: ExchangeDone,
   ): Promise<ProxyResponse> {
     this.requests++;
     const reused = this.requests > 1;
-    const readBefore = this.reader.bytesRead;
-    let failed = true;
+    const r = this.reader;
+    const readBefore = r.bytesRead;
+    this.#onDone = onDone;
     try {
-      await this.#sendRequest(req);
-      const res = await this.#readResponse(req, timing, onDone);
-      failed = false;
-      return res;
-    } catch (err) {
-      throw this.#classify(err, reused && this.reader.bytesRead === readBefore);
-    } finally {
-      if (failed) {
-        this.close();
-        onDone(false);
+      // The per-request hot path, kept inline: one write for the head (with a body that is
+      // already in memory), then the response head, usually already read by then.
+      const out = this.#head(req);
+      const n = await this.#conn.write(out);
+      if (n < out.length) await writeAll(this.#conn, out.subarray(n));
+      const body = req.body;
+      if (body !== null && (!body.done || body.length < 0)) await this.#streamBody(body);
+      const max = UPSTREAM_LIMITS.maxHeadBytes;
+      for (;;) {
+        let end = findHeadEnd(r.buf, r.start, r.end, max);
+        while (end < 0) {
+          if (!(await r.fill(max + 1))) {
+            throw new UpstreamError(
+              "upstream_reset",
+              r.available === 0
+                ? "The upstream closed the connection before responding"
+                : "The upstream closed the connection in the middle of the response head",
+            );
+          }
+          if (timing.upstreamFirstByte === 0) timing.upstreamFirstByte = this.#now();
+          end = findHeadEnd(r.buf, r.start, r.end, max);
+        }
+        if (timing.upstreamFirstByte === 0) timing.upstreamFirstByte = this.#now();
+        const headRequest = req.method === "HEAD";
+        const fast = req.upgrade ? null : this.#fast(end, headRequest);
+        if (fast !== null) return fast;
+        const head = parseResponseHead(r.buf, r.start, end, UPSTREAM_LIMITS);
+        r.consume(end - r.start);
+        if (head.status === 101 && req.upgrade) return this.#upgraded(head.headers);
+        // Interim responses (100 Continue, 103 Early Hints): skiff answers Expect itself.
+        if (head.status < 200) continue;
+        const framing = responseFraming(head.minor, head.status, head.headers, headRequest);
+        this.#reusable = !framing.close && !req.upgrade;
+        const resBody = new H1BodyReader(r, framing, UPSTREAM_LIMITS, this.#bodyEnded);
+        const headers = endToEndHeaders(head.headers, framing.connection);
+        if (headRequest || head.status === 304) keepLength(head.headers, headers);
+        return {
+          status: head.status,
+          headers,
+          body: resBody.length === 0 && resBody.done ? null : resBody,
+        };
       }
+    } catch (err) {
+      this.close();
+      this.#finish(false);
+      throw this.#classify(err, reused && r.bytesRead === readBefore);
     }
   }
 
-  async #sendRequest(req: ProxyRequest): Promise<void> {
+  /**
+   * The byte-level path for a common response head (see `scanResponseHead`): no strings for
+   * the fields, which stay raw for the client. `null` when the strict parser must decide.
+   */
+  #fast(end: number, headRequest: boolean): ProxyResponse | null {
+    const r = this.reader;
+    const scan = scanResponseHead(r.buf, r.start, end, UPSTREAM_LIMITS.maxHeaders);
+    if (scan === null || scan.status < 200) return null;
+    const framing = responseFraming(scan.minor, scan.status, scan.framing, headRequest);
+    r.consume(end - r.start);
+    this.#reusable = !framing.close;
+    const body = new H1BodyReader(r, framing, UPSTREAM_LIMITS, this.#bodyEnded);
+    let kept = scan.kept;
+    if (headRequest || scan.status === 304) kept = withLength(kept, scan.framing);
+    return new H1Response(
+      scan.status,
+      kept,
+      body.length === 0 && body.done ? null : body,
+      UPSTREAM_LIMITS.maxHeaders,
+    );
+  }
+
+  /** Ends the exchange once (body finished, failed, or upgrade closed). */
+  #finish(reusable: boolean): void {
+    const fn = this.#onDone;
+    this.#onDone = null;
+    fn?.(this, reusable);
+  }
+
+  readonly #bodyEnded = (clean: boolean): void => {
+    const reusable = clean && this.#reusable;
+    if (!reusable) this.close();
+    this.#finish(reusable);
+  };
+
+  /** Encodes the request head, followed by whatever of the body is already in memory. */
+  #head(req: ProxyRequest): Uint8Array {
     const body = req.body;
     const length = body ? body.length : BODY_METHODS.has(req.method) ? 0 : -2;
     const extra = req.upgrade ? `connection: upgrade\r\nupgrade: ${req.upgrade}\r\n` : "";
     const text = requestHeadText(req.method, req.path, req.authority, req.headers, length, extra);
-    let n = encodeHead(text, this.#wbuf);
     let out = this.#wbuf;
+    let n = encodeHead(text, out);
     if (n < 0) {
       out = new Uint8Array(text.length);
       n = encodeHead(text, out);
     }
-    if (body === null) return await writeAll(this.#conn, out.subarray(0, n));
-    // Fast path: head and an already-buffered, fixed-length body in one write.
-    const first = body.takeBuffered();
-    if (body.length >= 0 && first.length <= out.length - n) {
-      out.set(first, n);
-      n += first.length;
-      await writeAll(this.#conn, out.subarray(0, n));
-    } else {
-      await writeAll(this.#conn, out.subarray(0, n));
-      if (first.length > 0) await this.#writeBody(first, body.length < 0);
+    const first = body === null ? null : body.takeBuffered();
+    if (first === null || first.length === 0) return out.subarray(0, n);
+    const framed = body!.length < 0 ? chunkFrame(first) : first;
+    if (framed.length > out.length - n) {
+      const all = new Uint8Array(n + framed.length);
+      all.set(out.subarray(0, n));
+      out = all;
     }
-    await this.#streamBody(body);
+    out.set(framed, n);
+    return out.subarray(0, n + framed.length);
   }
 
+  /** Sends the rest of a request body (after what `#head` already took). */
   async #streamBody(body: Body): Promise<void> {
     const chunked = body.length < 0;
     for (let chunk = await body.read(); chunk !== null; chunk = await body.read()) {
-      if (chunk.length > 0) await this.#writeBody(chunk, chunked);
+      if (chunk.length > 0) await writeAll(this.#conn, chunked ? chunkFrame(chunk) : chunk);
     }
     if (chunked) await writeAll(this.#conn, lastChunk(body.trailers()));
   }
 
-  #writeBody(chunk: Uint8Array, chunked: boolean): Promise<void> {
-    return writeAll(this.#conn, chunked ? chunkFrame(chunk) : chunk);
-  }
-
-  async #readResponse(
-    req: ProxyRequest,
-    timing: ExchangeTiming,
-    onDone: (reusable: boolean) => void,
-  ): Promise<ProxyResponse> {
-    const r = this.reader;
-    for (;;) {
-      let end = findHeadEnd(r.buf, r.start, r.end, UPSTREAM_LIMITS.maxHeadBytes);
-      while (end < 0) {
-        const n = await r.fill(UPSTREAM_LIMITS.maxHeadBytes + 1);
-        if (n === 0) {
-          throw new UpstreamError(
-            "upstream_reset",
-            r.available === 0
-              ? "The upstream closed the connection before responding"
-              : "The upstream closed the connection in the middle of the response head",
-            { staleReuse: false },
-          );
-        }
-        if (timing.firstByte === 0) timing.firstByte = this.#now();
-        end = findHeadEnd(r.buf, r.start, r.end, UPSTREAM_LIMITS.maxHeadBytes);
-      }
-      if (timing.firstByte === 0) timing.firstByte = this.#now();
-      const head = parseResponseHead(r.buf, r.start, end, UPSTREAM_LIMITS);
-      r.consume(end - r.start);
-      if (head.status === 101 && req.upgrade) return this.#upgraded(head.headers, onDone);
-      // Interim responses (100 Continue, 103 Early Hints): skiff answers Expect itself.
-      if (head.status < 200) continue;
-      const framing = responseFraming(head.minor, head.status, head.headers, req.method === "HEAD");
-      const reusable = !framing.close && !req.upgrade;
-      const body = new H1BodyReader(r, framing, UPSTREAM_LIMITS, (clean) => {
-        if (!clean || !reusable) this.close();
-        onDone(clean && reusable);
-      });
-      const headers = endToEndHeaders(head.headers, framing.connection);
-      if (req.method === "HEAD" || head.status === 304) keepLength(head.headers, headers);
-      return {
-        status: head.status,
-        headers,
-        body: body.length === 0 && body.done ? null : body,
-      };
-    }
-  }
-
-  #upgraded(headers: string[], onDone: (reusable: boolean) => void): ProxyResponse {
+  #upgraded(headers: string[]): ProxyResponse {
     const conn = this.#conn;
     const upgraded: Upgraded = {
       leftover: this.reader.take().slice(),
@@ -187,7 +217,7 @@ export class H1Connection {
       closeWrite: () => conn.closeWrite(),
       close: () => {
         this.close();
-        onDone(false);
+        this.#finish(false);
       },
     };
     return { status: 101, headers: endToEndHeaders(headers, []), body: null, upgraded };
@@ -202,20 +232,21 @@ export class H1Connection {
       return new UpstreamError(
         "upstream_protocol_error",
         `Malformed upstream response: ${err.message}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
     return new UpstreamError(
       "upstream_reset",
       `Upstream connection failed: ${(err as Error)?.message}`,
-      {
-        cause: err,
-        staleReuse: nothingBack,
-      },
+      { cause: err, staleReuse: nothingBack },
     );
   }
+}
+
+/** `keepLength` for raw field lines: HEAD and 304 keep the upstream's Content-Length. */
+function withLength(kept: string, framing: string[]): string {
+  const length = getHeader(framing, "content-length");
+  return length === undefined ? kept : kept + "content-length: " + length + "\r\n";
 }
 
 /** HEAD and 304 responses describe the full entity: keep their Content-Length. */

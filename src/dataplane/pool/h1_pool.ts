@@ -1,4 +1,4 @@
-import { TimeoutError, type Timer, type TimerWheel } from "../../core/mod.ts";
+import { type Cancel, TimeoutError, type Timer, type TimerWheel } from "../../core/mod.ts";
 import { type Connector, connectWithTimeout } from "../../net/connect.ts";
 import type { SocketAddress } from "../../config/address.ts";
 import { UpstreamError } from "../upstream_error.ts";
@@ -32,8 +32,7 @@ export interface PoolDeps {
 interface Waiter {
   resolve: (c: H1Connection) => void;
   reject: (e: unknown) => void;
-  signal?: AbortSignal;
-  onAbort: () => void;
+  cancel?: Cancel;
 }
 
 interface Idle {
@@ -81,9 +80,9 @@ export class H1Pool {
    * Takes an idle connection or opens one; waits when the pool is full.
    *
    * @throws {UpstreamError} `overflow` when the wait queue is full, `connect_failure` /
-   * `connect_timeout` when connecting fails; the signal's reason when aborted
+   * `connect_timeout` when connecting fails; the cancel reason when cancelled
    */
-  acquire(signal?: AbortSignal): Promise<H1Connection> {
+  acquire(cancel?: Cancel): Promise<H1Connection> {
     const idle = this.#idle.pop();
     if (idle) {
       idle.timer.cancel();
@@ -96,47 +95,51 @@ export class H1Pool {
       );
     }
     return new Promise((resolve, reject) => {
-      const w: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const i = this.#waiters.indexOf(w);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(signal!.reason);
-        },
-      };
-      signal?.addEventListener("abort", w.onAbort, { once: true });
+      const w: Waiter = { resolve, reject, cancel };
+      cancel?.onCancel(() => {
+        const i = this.#waiters.indexOf(w);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(cancel.reason);
+      });
       this.#waiters.push(w);
     });
   }
 
   /**
    * Sends one request on a pooled connection and returns the response head; the connection
-   * goes back to the pool when the response body has been read. Aborting `signal` before
-   * the head arrives closes the connection.
+   * goes back to the pool when the response body has been read. Cancelling before the head
+   * arrives closes the connection.
    *
    * @throws {UpstreamError} as `acquire` and `H1Connection.exchange` do
    */
-  async request(
+  request(req: ProxyRequest, timing: ExchangeTiming, cancel: Cancel): Promise<ProxyResponse> {
+    const idle = this.#idle.pop();
+    if (idle) {
+      // Fast path: no extra promise for the common keep-alive case.
+      idle.timer.cancel();
+      return this.#send(idle.conn, req, timing, cancel);
+    }
+    return this.acquire(cancel).then((conn) => {
+      if (cancel.cancelled) {
+        this.release(conn, true);
+        throw cancel.reason;
+      }
+      return this.#send(conn, req, timing, cancel);
+    });
+  }
+
+  #send(
+    conn: H1Connection,
     req: ProxyRequest,
     timing: ExchangeTiming,
-    signal: AbortSignal,
+    cancel: Cancel,
   ): Promise<ProxyResponse> {
-    const conn = await this.acquire(signal);
-    if (signal.aborted) {
-      this.release(conn, true);
-      throw signal.reason;
-    }
     timing.connectMs = conn.requests === 0 ? conn.connectMs : -1;
-    const onAbort = () => conn.close();
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await conn.exchange(req, timing, (reusable) => this.release(conn, reusable));
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
+    cancel.onCancel(() => conn.close());
+    return conn.exchange(req, timing, this.#release);
   }
+
+  readonly #release = (conn: H1Connection, reusable: boolean) => this.release(conn, reusable);
 
   /** Returns a connection after its exchange; `reusable` is false when it must close. */
   release(conn: H1Connection, reusable: boolean): void {
@@ -147,7 +150,7 @@ export class H1Pool {
     }
     const waiter = this.#waiters.shift();
     if (waiter) {
-      waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      waiter.cancel?.onCancel(null);
       waiter.resolve(conn);
       return;
     }
@@ -159,7 +162,8 @@ export class H1Pool {
     // Keep a read armed: the upstream closing the idle connection ends it here.
     conn.reader.prefetch().then(
       (n) => {
-        if (this.#idle.includes(entry) && (n === null || n > 0)) this.#evict(entry);
+        // Any outcome while idle ends it: 0 is the upstream closing, > 0 unexpected bytes.
+        if (n >= 0 && this.#idle.includes(entry)) this.#evict(entry);
       },
       () => this.#evict(entry),
     );
@@ -192,7 +196,7 @@ export class H1Pool {
     // A slot freed up: open a connection for the next waiter.
     const waiter = this.#waiters.shift();
     if (waiter) {
-      waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      waiter.cancel?.onCancel(null);
       this.#connect().then(waiter.resolve, waiter.reject);
     }
   }

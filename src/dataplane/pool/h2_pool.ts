@@ -1,5 +1,5 @@
 import http2 from "node:http2";
-import { TimeoutError, type TimerWheel } from "../../core/mod.ts";
+import { type Cancel, TimeoutError, type TimerWheel } from "../../core/mod.ts";
 import { formatAddress, type SocketAddress } from "../../config/address.ts";
 import type { Body } from "../http/body.ts";
 import { flattenHeaders, H2Body, toHeaderObject } from "../http/h2_body.ts";
@@ -70,10 +70,10 @@ export class H2Pool {
   async request(
     req: ProxyRequest,
     timing: ExchangeTiming,
-    signal: AbortSignal,
+    cancel: Cancel,
   ): Promise<ProxyResponse> {
     const s = await this.#session(timing);
-    if (signal.aborted) throw signal.reason;
+    if (cancel.cancelled) throw cancel.reason;
     const h = toHeaderObject(req.headers, {
       ":method": req.method,
       ":path": req.path,
@@ -105,8 +105,9 @@ export class H2Pool {
     stream.once("trailers", (t) => {
       early = flattenHeaders(t as Record<string, string | string[] | undefined>);
     });
-    const onAbort = () => stream.close(NGHTTP2_CANCEL);
-    signal.addEventListener("abort", onAbort, { once: true });
+    cancel.onCancel(() => {
+      if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
+    });
     try {
       let endStream = false;
       const head = new Promise<http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader>(
@@ -135,7 +136,7 @@ export class H2Pool {
         });
       }
       const headers = await head;
-      timing.firstByte = this.#deps.now();
+      timing.upstreamFirstByte = this.#deps.now();
       const status = Number(headers[":status"]);
       const flat = flattenHeaders(headers as Record<string, string | string[] | undefined>);
       const cl = headers["content-length"];
@@ -155,7 +156,7 @@ export class H2Pool {
         cause: err,
       });
     } finally {
-      signal.removeEventListener("abort", onAbort);
+      cancel.onCancel(null);
     }
   }
 

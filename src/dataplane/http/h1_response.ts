@@ -1,0 +1,42 @@
+import type { Body } from "./body.ts";
+import { keptToHeaders } from "./h1_response_scan.ts";
+import type { ProxyResponse } from "./message.ts";
+
+/**
+ * A response from an HTTP/1.1 upstream whose fields stay raw bytes until someone asks for
+ * them: the HTTP/1.1-to-HTTP/1.1 path copies `rawHeaders` through; reading `headers` (route
+ * header mutations, HTTP/2 downstream, gRPC status) parses them once and drops the bytes.
+ */
+export class H1Response implements ProxyResponse {
+  status: number;
+  body: Body | null;
+  error?: string;
+  #raw: string | null;
+  #headers: string[] | null = null;
+  readonly #maxHeaders: number;
+
+  constructor(status: number, raw: string, body: Body | null, maxHeaders: number) {
+    // raw: the end-to-end field lines, verbatim, each ending in CRLF
+    this.status = status;
+    this.#raw = raw;
+    this.body = body;
+    this.#maxHeaders = maxHeaders;
+  }
+
+  get rawHeaders(): string | null {
+    return this.#raw;
+  }
+
+  get headers(): string[] {
+    if (this.#headers === null) {
+      this.#headers = keptToHeaders(this.#raw!, this.#maxHeaders);
+      this.#raw = null;
+    }
+    return this.#headers;
+  }
+
+  set headers(value: string[]) {
+    this.#headers = value;
+    this.#raw = null;
+  }
+}
