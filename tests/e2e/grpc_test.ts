@@ -274,3 +274,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "gRPC: a grpc-timeout of zero is already expired, not 'no deadline'",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using blackhole = await startH2Upstream(() => {});
+    await using sidecar = await startSidecar(config(freePort(), blackhole.port, freePort()));
+    const session = await h2Connect(sidecar.port("grpc"));
+    try {
+      const reply = await h2Request(session, {
+        ":method": "POST",
+        ":path": "/skiff.test.Echo/Unary",
+        "content-type": "application/grpc",
+        te: "trailers",
+        "grpc-timeout": "0m",
+        "x-target": "blackhole",
+      }, new Uint8Array([0, 0, 0, 0, 0]));
+      assert.equal(reply.headers["grpc-status"], String(grpc.status.DEADLINE_EXCEEDED));
+      assert.equal(reply.headers["x-skiff-error"], "upstream_timeout");
+      assert.equal(blackhole.requests.length, 0, "an expired call is not sent upstream");
+    } finally {
+      await closeSession(session);
+    }
+  },
+});

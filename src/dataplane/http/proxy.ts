@@ -79,6 +79,15 @@ export class HttpProxy {
       const header = getHeader(req.headers, "grpc-timeout");
       const g = header === undefined ? undefined : parseGrpcTimeout(header);
       if (g !== undefined && (timeoutMs <= 0 || g < timeoutMs)) {
+        // A zero grpc-timeout is a deadline already passed, not "no deadline".
+        if (g <= 0) {
+          return this.#out(
+            route,
+            ex,
+            grpc,
+            this.#fail(ex, "upstream_timeout", "The grpc-timeout of 0 had already expired", grpc),
+          );
+        }
         timeoutMs = g;
         timeoutName = "grpc-timeout";
       }
