@@ -22,6 +22,11 @@ WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
 PIDS=()
 
 cleanup() {
+  # A proxy that died during the run is a finding, not noise: show why.
+  if [ -n "${SKIFF_PID:-}" ] && ! kill -0 "$SKIFF_PID" 2>/dev/null; then
+    echo "skiff exited during the run; the end of its log:" >&2
+    tail -n 20 "$WORK/skiff.err" >&2 || true
+  fi
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"

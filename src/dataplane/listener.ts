@@ -6,18 +6,9 @@ import { type Detected, detectProtocol } from "./detect.ts";
 import { Exchange, type ExchangeSink } from "./exchange.ts";
 import type { HttpHandler } from "./http/handler.ts";
 import { H1ServerConnection } from "./http/h1_server.ts";
+import { serveH2 } from "./http/h2_server.ts";
 import { proxyTcp } from "./tcp/tcp_proxy.ts";
 import type { Duplex } from "./tcp/tunnel.ts";
-
-/**
- * Hands an HTTP/2 connection (its first bytes already read into `leftover`) to the HTTP/2
- * server; resolves when that connection has ended.
- */
-export type Http2Acceptor = (
-  conn: Deno.TcpConn,
-  leftover: Uint8Array,
-  remote: string,
-) => Promise<void>;
 
 /** Counters a listener reports. */
 export interface ListenerEvents {
@@ -42,7 +33,6 @@ export interface ListenerDeps {
   clusters: ReadonlyMap<string, ClusterRuntime>;
   sink: ExchangeSink;
   events: ListenerEvents;
-  http2?: Http2Acceptor;
   /** Bind with SO_REUSEPORT (several processes or Workers on one port). */
   reusePort?: boolean;
 }
@@ -153,8 +143,7 @@ export class Listener {
       case "http1":
         return await this.#serveHttp1(conn, reader, remote);
       case "http2":
-        if (this.#d.http2) return await this.#d.http2(conn, reader.take().slice(), remote);
-        return this.#closeQuietly(conn);
+        return await this.#serveHttp2(conn, reader, remote);
       case "tcp":
         return await this.#serveTcp(conn, reader, remote);
       default:
@@ -220,6 +209,21 @@ export class Listener {
       onTimeout: (which) => d.events.onTimeout(which),
     });
     await server.serve();
+  }
+
+  async #serveHttp2(conn: Deno.TcpConn, reader: ConnReader, remote: string): Promise<void> {
+    const cfg = this.config;
+    const d = this.#d;
+    await serveH2(conn, reader, remote, {
+      listener: cfg.name,
+      clock: d.clock,
+      wheel: d.wheel,
+      log: d.log,
+      handler: d.handler,
+      idleTimeoutMs: cfg.timeouts.idle,
+      maxHeaderListSize: cfg.limits.max_request_header_bytes,
+      onMalformed: (reason) => d.events.onMalformed(reason),
+    });
   }
 
   async #serveTcp(conn: Deno.TcpConn, reader: ConnReader, remote: string): Promise<void> {

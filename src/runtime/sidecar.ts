@@ -6,7 +6,6 @@ import { ClusterRuntime, type PoolFactory } from "../dataplane/cluster.ts";
 import { HttpProxy } from "../dataplane/http/proxy.ts";
 import { RouteHandler } from "../dataplane/http/route_handler.ts";
 import { Router } from "../dataplane/http/router.ts";
-import { H2Server } from "../dataplane/http/h2_server.ts";
 import { Listener } from "../dataplane/listener.ts";
 import { H1Pool, type PoolLimits } from "../dataplane/pool/h1_pool.ts";
 import { H2Pool } from "../dataplane/pool/h2_pool.ts";
@@ -38,7 +37,6 @@ export class Sidecar {
   readonly clusters = new Map<string, ClusterRuntime>();
   readonly listeners: Listener[] = [];
   admin: AdminServer | undefined;
-  #h2: H2Server | undefined;
   readonly #deps: SidecarDeps;
   readonly #wheel: TimerWheel;
   readonly #accessLog: AccessLogSink;
@@ -60,8 +58,13 @@ export class Sidecar {
     return this.#ready;
   }
 
-  /** Builds and binds everything. @throws when a listener or the admin port cannot be bound */
-  async start(): Promise<void> {
+  /**
+   * Builds and binds everything. Asynchronous in form so that start-up steps that wait
+   * (Workers, discovery) can join without changing callers.
+   *
+   * @throws when a listener or the admin port cannot be bound (as a rejection)
+   */
+  start(): Promise<void> {
     const d = this.#deps;
     const cfg = this.config;
     registerProcessMetrics(this.registry, d.clock);
@@ -69,7 +72,7 @@ export class Sidecar {
     const now = () => d.clock.monotonic();
     const pools: PoolFactory = (ep, c) =>
       c.protocol === "http2"
-        ? new H2Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now })
+        ? new H2Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now, log: d.log })
         : new H1Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now });
     for (const c of cfg.clusters) {
       this.clusters.set(
@@ -94,17 +97,6 @@ export class Sidecar {
       handlers.set(l.name, new RouteHandler(new Router(l.routes), proxy, stats, d.log));
     }
     try {
-      if (cfg.listeners.some((l) => l.protocol !== "tcp")) {
-        this.#h2 = new H2Server({
-          clock: d.clock,
-          wheel: this.#wheel,
-          log: d.log,
-          handlerFor: (name) => handlers.get(name)!,
-          idleTimeoutMs: 60_000,
-        });
-        await this.#h2.start();
-      }
-      const h2 = this.#h2;
       for (const l of cfg.listeners) {
         const listener = new Listener(l, {
           clock: d.clock,
@@ -114,9 +106,6 @@ export class Sidecar {
           clusters: this.clusters,
           sink: stats,
           events: stats.listenerEvents(l.name),
-          http2: h2
-            ? (conn, leftover, remote) => h2.accept(conn, leftover, remote, l.name)
-            : undefined,
           reusePort: d.reusePort,
         });
         listener.start();
@@ -140,9 +129,10 @@ export class Sidecar {
       }
     } catch (err) {
       void this.stop();
-      throw err;
+      return Promise.reject(err);
     }
     this.#ready = true;
+    return Promise.resolve();
   }
 
   /** Closes listeners, the admin server, pools and the access log. */
@@ -150,7 +140,6 @@ export class Sidecar {
     this.#ready = false;
     await Promise.all(this.listeners.map((l) => l.close(true)));
     await this.admin?.close();
-    await this.#h2?.close();
     for (const c of this.clusters.values()) c.close();
     await this.#accessLog.close();
     this.#wheel.clear();
