@@ -12,6 +12,7 @@
 // Prints the number of inputs tried; exits 1 on any finding, printed with its input in hex.
 // The unit tests run the same properties for a bounded number of inputs (h1_fuzz_test.ts).
 import fc from "fast-check";
+import { concatBytes } from "../src/core/concat_bytes.ts";
 import { ChunkedDecoder } from "../src/dataplane/http/chunked_decoder.ts";
 import { type Framing, requestFraming, responseFraming } from "../src/dataplane/http/h1_framing.ts";
 import {
@@ -243,16 +244,6 @@ const TEMPLATES: Record<FuzzTarget, string[]> = {
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const fragment = fc.constantFrom(...FRAGMENTS.map(latin1));
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 type Mutation = (b: Uint8Array) => Uint8Array;
 
 /** One edit of a message: flip, insert, delete, duplicate, or insert a long run. */
@@ -265,15 +256,15 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
   fc.tuple(fc.nat(), fragment).map(([at, f]): Mutation => (b) => {
     const i = at % (b.length + 1);
-    return concat([b.subarray(0, i), f, b.subarray(i)]);
+    return concatBytes([b.subarray(0, i), f, b.subarray(i)]);
   }),
   fc.tuple(fc.nat(), fc.integer({ min: 1, max: 16 })).map(([at, n]): Mutation => (b) => {
     const i = at % (b.length + 1);
-    return concat([b.subarray(0, i), b.subarray(i + n)]);
+    return concatBytes([b.subarray(0, i), b.subarray(i + n)]);
   }),
   fc.tuple(fc.nat(), fc.integer({ min: 1, max: 40 })).map(([at, n]): Mutation => (b) => {
     const i = at % (b.length + 1);
-    return concat([b.subarray(0, i + n), b.subarray(i)]);
+    return concatBytes([b.subarray(0, i + n), b.subarray(i)]);
   }),
   // Long runs (whitespace, digits, separators) find super-linear parsing.
   fc.tuple(
@@ -282,7 +273,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     fc.integer({ min: 100, max: 20_000 }),
   ).map(([at, unit, n]): Mutation => (b) => {
     const i = at % (b.length + 1);
-    return concat([b.subarray(0, i), latin1(unit.repeat(n)), b.subarray(i)]);
+    return concatBytes([b.subarray(0, i), latin1(unit.repeat(n)), b.subarray(i)]);
   }),
 );
 
@@ -291,7 +282,7 @@ export function fuzzInput(target: FuzzTarget): fc.Arbitrary<Uint8Array> {
   // Mostly near-valid messages: they get past the first checks into framing and bodies.
   return fc.oneof(
     { arbitrary: fc.uint8Array({ maxLength: 600 }), weight: 1 },
-    { arbitrary: fc.array(fragment, { maxLength: 60 }).map(concat), weight: 2 },
+    { arbitrary: fc.array(fragment, { maxLength: 60 }).map(concatBytes), weight: 2 },
     {
       arbitrary: fc.tuple(
         fc.constantFrom(...TEMPLATES[target].map(latin1)),

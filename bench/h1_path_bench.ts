@@ -147,6 +147,7 @@ clusters.set(
         now: () => clock.monotonic(),
         connect: () => Promise.resolve(new EchoPeer(RESPONSE) as unknown as Deno.TcpConn),
       }),
+    counters: stats.clusterCounters(c.name),
   }),
 );
 const proxy = new HttpProxy({ clusters, clock, wheel, rng: Math.random, log });

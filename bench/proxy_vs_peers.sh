@@ -18,6 +18,7 @@ CONNS=${CONNS:-"10 50"}        # wrk connection counts
 DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 BASE=${BASE_PORT:-18700}
 UP=$BASE; SKIFF=$((BASE + 1)); NGINX=$((BASE + 2)); HAPROXY=$((BASE + 3)); ADMIN=$((BASE + 4))
+L4=$((BASE + 7))
 WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
 PIDS=()
 
@@ -77,8 +78,8 @@ clusters:
     endpoints: [{ address: 127.0.0.1:$UP }]
 EOF
 start=$(now_ms)
-$DENO run --allow-net --allow-read --allow-write --allow-env --allow-sys --unstable-net \
-  src/main.ts run -c "$WORK/skiff.yaml" --log-level warn 2>"$WORK/skiff.err" & SKIFF_PID=$!; PIDS+=($SKIFF_PID)
+$DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write --allow-env \
+  --allow-sys --unstable-net src/main.ts run -c "$WORK/skiff.yaml" --log-level warn 2>"$WORK/skiff.err" & SKIFF_PID=$!; PIDS+=($SKIFF_PID)
 wait_http "http://127.0.0.1:$SKIFF/" 30
 SKIFF_COLD=$(( $(now_ms) - start ))
 
@@ -121,22 +122,38 @@ EOF
   HAPROXY_COLD=$(( $(now_ms) - start ))
 fi
 
+# --- the runtime's floor: a bare Deno TCP relay (no HTTP) -----------------------------------
+$DENO run --allow-net bench/l4_relay.ts "$L4" "$UP" 2>"$WORK/l4.err" & L4_PID=$!; PIDS+=($L4_PID)
+wait_http "http://127.0.0.1:$L4/" 30
+
+
 sleep 1 # let start-up work settle before reading idle memory
 SKIFF_IDLE=$(rss_kb $SKIFF_PID); NGINX_IDLE=$(tree_rss_kb $NGINX_PID)
 HAPROXY_IDLE=$([ -n "$HAPROXY_PID" ] && tree_rss_kb $HAPROXY_PID || echo 0)
 
-declare -A RPS P50 P99 PEAK
-targets="direct skiff nginx"; [ -n "$HAPROXY_PID" ] && targets="$targets haproxy"
-port_of() { case $1 in direct) echo $UP;; skiff) echo $SKIFF;; nginx) echo $NGINX;; haproxy) echo $HAPROXY;; esac; }
-pid_of() { case $1 in skiff) echo $SKIFF_PID;; nginx) echo $NGINX_PID;; haproxy) echo $HAPROXY_PID;; *) echo "";; esac; }
+declare -A RPS P50 P99 PEAK CPU
+targets="direct deno-l4 skiff nginx"; [ -n "$HAPROXY_PID" ] && targets="$targets haproxy"
+port_of() { case $1 in direct) echo $UP;; deno-l4) echo $L4;; skiff) echo $SKIFF;; nginx) echo $NGINX;; haproxy) echo $HAPROXY;; esac; }
+pid_of() { case $1 in deno-l4) echo $L4_PID;; skiff) echo $SKIFF_PID;; nginx) echo $NGINX_PID;; haproxy) echo $HAPROXY_PID;; *) echo "";; esac; }
+
+# CPU clock ticks (user, system) of a process and its children, from /proc.
+cpu_ticks() {
+  local u=0 s=0 p
+  for p in $1 $(pgrep -P "$1" 2>/dev/null || true); do
+    read -r pu ps < <(awk '{print $14, $15}' "/proc/$p/stat" 2>/dev/null || echo "0 0")
+    u=$((u + pu)); s=$((s + ps))
+  done
+  echo "$u $s"
+}
 
 to_ms() { # wrk latency "123.45us" / "1.23ms" / "1.2s" -> ms
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
-run_wrk() { # target conns -> "rps p50ms p99ms peak_rss_kb"
-  local port pid out peak=0 r
+run_wrk() { # target conns -> "rps p50ms p99ms peak_rss_kb cpu"
+  local port pid out peak=0 r before after
   port=$(port_of "$1"); pid=$(pid_of "$1")
+  [ -n "$pid" ] && before=$(cpu_ticks "$pid")
   wrk -t1 -c"$2" -d"${DURATION}s" --latency "http://127.0.0.1:$port/" >"$WORK/wrk.out" 2>&1 &
   local wpid=$!
   while kill -0 $wpid 2>/dev/null; do
@@ -145,22 +162,31 @@ run_wrk() { # target conns -> "rps p50ms p99ms peak_rss_kb"
   done
   wait $wpid
   out=$(cat "$WORK/wrk.out")
+  local cpu="-"
+  if [ -n "$pid" ]; then
+    after=$(cpu_ticks "$pid")
+    local total
+    total=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
+    # µs of user and kernel CPU the proxy spent per request (clock ticks are 10 ms).
+    cpu=$(echo "$before $after $total" | awk '{ printf "%.1f+%.1f", ($3-$1)*10000/$5, ($4-$2)*10000/$5 }')
+  fi
   local rps p50 p99 errs
   rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}')
   p50=$(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')")
   p99=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
   errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
   [ -n "$errs" ] && echo "  warning: $1 c=$2: $errs" >&2
-  echo "$rps $p50 $p99 $peak"
+  echo "$rps $p50 $p99 $peak $cpu"
 }
 
 echo "skiff proxy benchmark — $(date -u +%FT%TZ), $(nproc) CPUs, ${DURATION}s x ${ROUNDS} rounds per cell"
 for round in $(seq 1 "$ROUNDS"); do
   for c in $CONNS; do
     for t in $targets; do
-      read -r rps p50 p99 peak <<<"$(run_wrk "$t" "$c")"
+      read -r rps p50 p99 peak cpu <<<"$(run_wrk "$t" "$c")"
       key="$t/$c"
       RPS[$key]="${RPS[$key]:-} $rps"; P50[$key]="${P50[$key]:-} $p50"; P99[$key]="${P99[$key]:-} $p99"
+      CPU[$key]="$cpu"
       [ "${PEAK[$t]:-0}" -lt "$peak" ] && PEAK[$t]=$peak
       printf "  round %d  c=%-3s %-8s %8s rps  p50 %6s ms  p99 %6s ms\n" "$round" "$c" "$t" "$rps" "$p50" "$p99" >&2
     done
@@ -170,16 +196,16 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo
-echo "HTTP/1.1, wrk -t1, median of $ROUNDS rounds (rps; latency in ms)"
-printf "| %-8s | %5s | %9s | %7s | %7s | %12s | %13s |\n" target conns rps p50 p99 "rps vs nginx" "p99 vs nginx"
-printf "|%s|\n" "----------|-------|-----------|---------|---------|--------------|---------------"
+echo "HTTP/1.1, wrk -t1, median of $ROUNDS rounds (rps; latency in ms; CPU: µs user+kernel per request, last round)"
+printf "| %-8s | %5s | %9s | %7s | %7s | %12s | %13s | %11s |\n" target conns rps p50 p99 "rps vs nginx" "p99 vs nginx" "cpu/req"
+printf "|%s|\n" "----------|-------|-----------|---------|---------|--------------|---------------|-------------"
 for c in $CONNS; do
   n_rps=$(echo "${RPS[nginx/$c]}" | median); n_p99=$(echo "${P99[nginx/$c]}" | median)
   for t in $targets; do
     rps=$(echo "${RPS[$t/$c]}" | median); p50=$(echo "${P50[$t/$c]}" | median); p99=$(echo "${P99[$t/$c]}" | median)
     ratio=$(awk -v a="$rps" -v b="$n_rps" 'BEGIN { printf "%.2fx", a / b }')
     dp99=$(awk -v a="$p99" -v b="$n_p99" 'BEGIN { printf "%+.2f ms", a - b }')
-    printf "| %-8s | %5s | %9s | %7s | %7s | %12s | %13s |\n" "$t" "$c" "$rps" "$p50" "$p99" "$ratio" "$dp99"
+    printf "| %-8s | %5s | %9s | %7s | %7s | %12s | %13s | %11s |\n" "$t" "$c" "$rps" "$p50" "$p99" "$ratio" "$dp99" "${CPU[$t/$c]}"
   done
 done
 
@@ -214,8 +240,8 @@ clusters:
     protocol: http2
     endpoints: [{ address: 127.0.0.1:$GRPC }]
 EOF
-  $DENO run --allow-net --allow-read --allow-write --allow-env --allow-sys --unstable-net \
-    src/main.ts run -c "$WORK/skiff-grpc.yaml" --log-level warn 2>"$WORK/skiff-grpc.err" & PIDS+=($!)
+  $DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write \
+    --allow-env --allow-sys --unstable-net src/main.ts run -c "$WORK/skiff-grpc.yaml" --log-level warn 2>"$WORK/skiff-grpc.err" & PIDS+=($!)
   # One unary Echo call: 5-byte gRPC frame header + protobuf {1: "ping"}.
   printf '\x00\x00\x00\x00\x06\x0a\x04ping' >"$WORK/grpc.bin"
   grpc_rps() {

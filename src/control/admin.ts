@@ -70,9 +70,9 @@ function clusterView(c: ClusterRuntime) {
     lb_policy: c.config.lb_policy,
     protocol: c.config.protocol,
     active_requests: c.active,
-    requests: c.counters.requests,
-    retries: c.counters.retries,
-    retry_budget_exhausted: c.counters.retryBudgetExhausted,
+    requests: c.requests,
+    retries: c.counters.retries.value,
+    retry_budget_exhausted: c.counters.retryBudgetExhausted.value,
     endpoints: c.hosts.map((h) => {
       const pool = c.existingPool(h);
       const s = h.toJSON();

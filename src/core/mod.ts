@@ -1,5 +1,5 @@
 /**
- * Leaf utilities with no dependencies: time, logging, ids, aborts.
+ * Leaf utilities with no dependencies: time, logging, ids, aborts, bytes.
  * @module
  */
 export { type Clock, sleepOn, systemClock, type Timer } from "./clock.ts";
@@ -10,3 +10,4 @@ export { mathRng, type Rng, seededRng } from "./rng.ts";
 export { throwIfAborted, TimeoutError } from "./abort.ts";
 export { Cancel } from "./cancel.ts";
 export { TimerWheel } from "./timer_wheel.ts";
+export { concatBytes } from "./concat_bytes.ts";

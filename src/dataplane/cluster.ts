@@ -2,6 +2,7 @@ import type { ClusterConfig } from "../config/schema.ts";
 import type { Cancel } from "../core/cancel.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Rng } from "../core/rng.ts";
+import type { Counter } from "../telemetry/counter.ts";
 import type { Endpoint } from "../discovery/endpoint.ts";
 import type { EndpointSet, Resolver } from "../discovery/resolver.ts";
 import { Host } from "./balance/host.ts";
@@ -28,11 +29,25 @@ export interface UpstreamPool {
 /** Builds the pool for one endpoint of a cluster. */
 export type PoolFactory = (endpoint: Endpoint, cluster: ClusterConfig) => UpstreamPool;
 
-/** Counters of one cluster, read by `/clusters` and `/metrics`. */
+/**
+ * The metric counters of one cluster (children of registry families, labelled with the
+ * cluster's name), updated as things happen and read by `/clusters` and `/metrics`.
+ */
 export interface ClusterCounters {
-  requests: number;
-  retries: number;
-  retryBudgetExhausted: number;
+  /** Retries sent upstream (`skiff_retries_total`). */
+  readonly retries: Counter;
+  /** Retries refused for an empty retry budget (`skiff_retry_budget_exhausted_total`). */
+  readonly retryBudgetExhausted: Counter;
+}
+
+/** What a `ClusterRuntime` needs besides its config and resolver. */
+export interface ClusterDeps {
+  rng: Rng;
+  clock: Clock;
+  /** Builds the pool of each endpoint. */
+  pools: PoolFactory;
+  /** The cluster's counters (see `DataplaneStats.clusterCounters`). */
+  counters: ClusterCounters;
 }
 
 /**
@@ -46,7 +61,10 @@ export class ClusterRuntime {
   active = 0;
   /** Retries in flight. */
   activeRetries = 0;
-  readonly counters: ClusterCounters = { requests: 0, retries: 0, retryBudgetExhausted: 0 };
+  /** Requests sent upstream (including retries). */
+  requests = 0;
+  /** Retries made and refused, also exposed on `/metrics`. */
+  readonly counters: ClusterCounters;
   readonly #resolver: Resolver;
   readonly #lb: LoadBalancer;
   readonly #pools: PoolFactory;
@@ -55,13 +73,10 @@ export class ClusterRuntime {
   #poolsByKey = new Map<string, UpstreamPool>();
   readonly #unwatch: () => void;
 
-  constructor(
-    config: ClusterConfig,
-    resolver: Resolver,
-    deps: { rng: Rng; clock: Clock; pools: PoolFactory },
-  ) {
+  constructor(config: ClusterConfig, resolver: Resolver, deps: ClusterDeps) {
     this.name = config.name;
     this.config = config;
+    this.counters = deps.counters;
     this.#resolver = resolver;
     this.#pools = deps.pools;
     this.#now = () => deps.clock.monotonic();
@@ -101,7 +116,7 @@ export class ClusterRuntime {
     if (retryAllowed(this.active, this.activeRetries, b.budget_percent, b.min_retry_concurrency)) {
       return true;
     }
-    this.counters.retryBudgetExhausted++;
+    this.counters.retryBudgetExhausted.inc();
     return false;
   }
 

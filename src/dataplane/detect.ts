@@ -1,7 +1,8 @@
+import { PREFACE } from "./http2/frame.ts";
+
 /** What the first bytes of a connection look like. */
 export type Detected = "http1" | "http2" | "tcp" | "more";
 
-const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
   .map((m) => new TextEncoder().encode(m + " "));
 

@@ -1,5 +1,6 @@
 import type {
   AccessLogSink,
+  CallbackSeries,
   Counter,
   CounterFamily,
   GaugeFamily,
@@ -7,7 +8,7 @@ import type {
   HistogramFamily,
   MetricsRegistry,
 } from "../telemetry/mod.ts";
-import type { ClusterRuntime } from "./cluster.ts";
+import type { ClusterCounters, ClusterRuntime } from "./cluster.ts";
 import type { Detected } from "./detect.ts";
 import type { Exchange, ExchangeSink } from "./exchange.ts";
 import type { ListenerEvents } from "./listener.ts";
@@ -43,6 +44,8 @@ export class DataplaneStats implements ExchangeSink {
   readonly #bytesIn: CounterFamily<readonly ["listener"]>;
   readonly #bytesOut: CounterFamily<readonly ["listener"]>;
   readonly #tcp: CounterFamily<readonly ["listener", "cluster"]>;
+  readonly #retries: CounterFamily<readonly ["cluster"]>;
+  readonly #retryBudgetExhausted: CounterFamily<readonly ["cluster"]>;
   readonly #routes = new Map<string, RouteSeries>();
   readonly #listeners = new Map<string, ListenerSeries>();
   readonly #log: AccessLogSink;
@@ -115,47 +118,45 @@ export class DataplaneStats implements ExchangeSink {
       "TCP connections proxied, by listener and cluster.",
       ["listener", "cluster"] as const,
     );
-  }
-
-  /** Registers scrape-time series for the clusters' own counters and pools. */
-  watchClusters(registry: MetricsRegistry, clusters: () => Iterable<ClusterRuntime>): void {
-    const retries = registry.counter(
-      "skiff_retries",
-      "Retries sent upstream.",
-      ["cluster"] as const,
-    );
-    const exhausted = registry.counter(
+    this.#retries = r.counter("skiff_retries", "Retries sent upstream.", ["cluster"] as const);
+    this.#retryBudgetExhausted = r.counter(
       "skiff_retry_budget_exhausted",
       "Retries not made because the cluster's retry budget was used up.",
       ["cluster"] as const,
     );
-    const active = registry.gauge(
+  }
+
+  /** The counters a cluster updates itself (its series start at zero now). */
+  clusterCounters(cluster: string): ClusterCounters {
+    return {
+      retries: this.#retries.labels(cluster),
+      retryBudgetExhausted: this.#retryBudgetExhausted.labels(cluster),
+    };
+  }
+
+  /**
+   * Registers the series read from the clusters at each scrape, without changing anything:
+   * how many clusters there are, and per cluster the requests in flight and the open
+   * upstream connections.
+   */
+  watchClusters(registry: MetricsRegistry, clusters: () => Iterable<ClusterRuntime>): void {
+    registry.gaugeFn("skiff_clusters", "Clusters configured.", () => {
+      let n = 0;
+      for (const _ of clusters()) n++;
+      return n;
+    });
+    registry.gaugeFamilyFn(
       "skiff_upstream_requests_active",
       "Requests in flight to the cluster.",
       ["cluster"] as const,
+      () => perCluster(clusters(), (c) => c.active),
     );
-    const conns = registry.gauge(
+    registry.gaugeFamilyFn(
       "skiff_upstream_connections_active",
       "Open upstream connections (pooled and busy).",
       ["cluster"] as const,
+      () => perCluster(clusters(), openConnections),
     );
-    const seen = new Map<string, number[]>();
-    registry.gaugeFn("skiff_clusters", "Clusters configured.", () => {
-      // Refresh the per-cluster series at scrape time (a cheap walk over a few objects).
-      let n = 0;
-      for (const c of clusters()) {
-        n++;
-        const last = seen.get(c.name) ?? [0, 0];
-        retries.labels(c.name).inc(c.counters.retries - last[0]);
-        exhausted.labels(c.name).inc(c.counters.retryBudgetExhausted - last[1]);
-        seen.set(c.name, [c.counters.retries, c.counters.retryBudgetExhausted]);
-        active.labels(c.name).set(c.active);
-        let open = 0;
-        for (const h of c.hosts) open += c.existingPool(h)?.open ?? 0;
-        conns.labels(c.name).set(open);
-      }
-      return n;
-    });
   }
 
   /** Listener event hooks for one listener. */
@@ -248,4 +249,21 @@ export class DataplaneStats implements ExchangeSink {
       ...(ex.grpcStatus ? { grpc_status: Number(ex.grpcStatus) } : {}),
     });
   }
+}
+
+/** One series per cluster, labelled with its name, with the value `read` gives. */
+function perCluster(
+  clusters: Iterable<ClusterRuntime>,
+  read: (c: ClusterRuntime) => number,
+): CallbackSeries<readonly ["cluster"]>[] {
+  const series = [];
+  for (const c of clusters) series.push({ labelValues: [c.name] as const, value: read(c) });
+  return series;
+}
+
+/** Open upstream connections of a cluster, over the pools of its current hosts. */
+function openConnections(c: ClusterRuntime): number {
+  let open = 0;
+  for (const h of c.hosts) open += c.existingPool(h)?.open ?? 0;
+  return open;
 }

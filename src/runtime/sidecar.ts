@@ -81,6 +81,7 @@ export class Sidecar {
           rng: d.rng,
           clock: d.clock,
           pools,
+          counters: stats.clusterCounters(c.name),
         }),
       );
     }

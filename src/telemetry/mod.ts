@@ -18,6 +18,7 @@ export { Counter, CounterFamily } from "./counter.ts";
 export { Gauge, GaugeFamily } from "./gauge.ts";
 export { Histogram, HistogramFamily } from "./histogram.ts";
 export { CallbackGauge } from "./callback_gauge.ts";
+export { CallbackGaugeFamily, type CallbackSeries } from "./callback_gauge_family.ts";
 export { type FamilyEntry, type LabelValues, MetricFamily } from "./metric_family.ts";
 export { DEFAULT_LATENCY_BUCKETS, normalizeBuckets } from "./buckets.ts";
 export type {

@@ -1,6 +1,7 @@
 import { assertLabelNames, assertMetricName } from "./_names.ts";
 import { DEFAULT_LATENCY_BUCKETS, normalizeBuckets } from "./buckets.ts";
 import { CallbackGauge } from "./callback_gauge.ts";
+import { CallbackGaugeFamily, type CallbackSeries } from "./callback_gauge_family.ts";
 import type { Collector, FamilySnapshot } from "./collector.ts";
 import { CounterFamily } from "./counter.ts";
 import { GaugeFamily } from "./gauge.ts";
@@ -120,16 +121,33 @@ export class MetricsRegistry {
    * @throws {TypeError} on an invalid name or when the name is already registered
    */
   gaugeFn(name: string, help: string, read: () => number): CallbackGauge {
-    assertMetricName(name);
-    if (this.#sampleNames.has(name)) {
-      throw new TypeError(
-        `Metric ${JSON.stringify(name)} is already registered; a callback gauge needs a name ` +
-          "of its own",
-      );
-    }
-    const gauge = new CallbackGauge(name, help, read);
-    this.#add(gauge, [name]);
-    return gauge;
+    return this.#addCallback(name, [], () => new CallbackGauge(name, help, read));
+  }
+
+  /**
+   * Registers a gauge family whose series `read()` lists at every scrape, for values another
+   * component owns. Like a callback gauge, it is owned by one caller, so registering its name
+   * again throws.
+   *
+   * @param name metric name
+   * @param help one line describing the metric
+   * @param labelNames label names, in the order each series lists its values
+   * @param read returns the current series; it runs during `collect()`, and what it throws
+   *   propagates to the scrape
+   * @throws {TypeError} on an invalid name or label name, or when the name is already
+   *   registered
+   */
+  gaugeFamilyFn<const L extends readonly string[]>(
+    name: string,
+    help: string,
+    labelNames: L,
+    read: () => Iterable<CallbackSeries<L>>,
+  ): CallbackGaugeFamily<L> {
+    return this.#addCallback(
+      name,
+      labelNames,
+      () => new CallbackGaugeFamily(name, help, labelNames, read),
+    );
   }
 
   /** Whether a family with exactly this name is registered. */
@@ -160,7 +178,7 @@ export class MetricsRegistry {
     assertLabelNames(name, labelNames, reserved);
     const existing = this.#collectors.get(name);
     if (existing) {
-      const problem = !(existing instanceof kind) || existing instanceof CallbackGauge
+      const problem = !(existing instanceof kind) || existing instanceof CallbackGaugeFamily
         ? `as a ${describe(existing)}`
         : existing.help !== help
         ? `with help ${JSON.stringify(existing.help)}`
@@ -178,6 +196,24 @@ export class MetricsRegistry {
     const family = make();
     this.#add(family, sampleNames);
     return family;
+  }
+
+  #addCallback<T extends Collector>(
+    name: string,
+    labelNames: readonly string[],
+    make: () => T,
+  ): T {
+    assertMetricName(name);
+    assertLabelNames(name, labelNames);
+    if (this.#sampleNames.has(name)) {
+      throw new TypeError(
+        `Metric ${JSON.stringify(name)} is already registered; a callback gauge needs a name ` +
+          "of its own",
+      );
+    }
+    const gauge = make();
+    this.#add(gauge, [name]);
+    return gauge;
   }
 
   #add(collector: Collector, sampleNames: readonly string[]): void {
@@ -200,5 +236,5 @@ function sameLabels(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function describe(c: Collector): string {
-  return c instanceof CallbackGauge ? "callback gauge" : c.type;
+  return c instanceof CallbackGaugeFamily ? "callback gauge" : c.type;
 }

@@ -1,7 +1,7 @@
 /**
  * Shared test helpers: an in-process sidecar from YAML, skiff as a child process, small
- * real upstream servers, raw client connections, and waiting on conditions with deadlines
- * (never fixed sleeps).
+ * real upstream servers, raw client connections, waiting on conditions with deadlines
+ * (never fixed sleeps), and the real `promtool check metrics`.
  * @module
  */
 export { startSidecar, type TestSidecar } from "./sidecar.ts";
@@ -15,6 +15,8 @@ export {
   startTcpServer,
   type TestServer,
 } from "./upstreams.ts";
-export { concatBytes, RawConn, type RawResponse } from "./raw_conn.ts";
+export { RawConn, type RawResponse, readWithin } from "./raw_conn.ts";
+export { concatBytes } from "../../src/core/mod.ts";
 export { randomBytes, sha256 } from "./bytes.ts";
 export { freePort, waitFor } from "./wait.ts";
+export { promtoolCheck, promtoolInstalled } from "./promtool.ts";

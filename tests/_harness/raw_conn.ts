@@ -1,3 +1,5 @@
+import { concatBytes } from "../../src/core/mod.ts";
+
 /** One HTTP/1.x response read off a raw connection. */
 export interface RawResponse {
   status: number;
@@ -88,25 +90,9 @@ export class RawConn {
   async #fill(timeoutMs: number): Promise<boolean> {
     if (this.#eof) return false;
     const chunk = new Uint8Array(64 * 1024);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.close();
-    }, timeoutMs);
-    let n: number | null;
-    try {
-      n = await this.conn.read(chunk);
-    } catch (err) {
-      if (timedOut) throw new Error(`No bytes from the peer within ${timeoutMs} ms`);
-      if (err instanceof Deno.errors.ConnectionReset) {
-        this.reset = true;
-        n = null;
-      } else throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-    if (timedOut) throw new Error(`No bytes from the peer within ${timeoutMs} ms`);
-    if (n === null) {
+    const n = await readWithin(this.conn, chunk, timeoutMs, "bytes", () => this.close());
+    if (n === "reset") this.reset = true;
+    if (n === null || n === "reset") {
       this.#eof = true;
       return false;
     }
@@ -227,15 +213,38 @@ export class RawConn {
   }
 }
 
-/** Joins byte arrays into one. */
-export function concatBytes(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
+/**
+ * One read from `conn` into `buf` with a deadline: when neither bytes nor the end of the
+ * stream arrive within `timeoutMs`, `onTimeout` runs (it should close the connection) and
+ * the read fails.
+ *
+ * @returns the number of bytes read, `null` at the end of the stream, or `"reset"` when the
+ *   peer reset the connection
+ * @throws {Error} naming `what` when the deadline passed first; any other read error
+ */
+export async function readWithin(
+  conn: Deno.Conn,
+  buf: Uint8Array,
+  timeoutMs: number,
+  what: string,
+  onTimeout: () => void,
+): Promise<number | null | "reset"> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    onTimeout();
+  }, timeoutMs);
+  let n: number | null | "reset";
+  try {
+    n = await conn.read(buf);
+  } catch (err) {
+    if (!timedOut && !(err instanceof Deno.errors.ConnectionReset)) throw err;
+    n = "reset";
+  } finally {
+    clearTimeout(timer);
   }
-  return out;
+  if (timedOut) throw new Error(`No ${what} from the peer within ${timeoutMs} ms`);
+  return n;
 }
 
 function indexOf(hay: Uint8Array, needle: Uint8Array): number {

@@ -1,6 +1,6 @@
 /**
- * Reading skiff's admin API in end-to-end tests: `/clusters` as typed JSON, `/metrics` as
- * text with a sample lookup, and the real `promtool check metrics`.
+ * Reading skiff's admin API in end-to-end tests: `/clusters` as typed JSON, and `/metrics`
+ * as text with a sample lookup.
  * @module
  */
 
@@ -45,6 +45,15 @@ export async function metricsText(adminUrl: string): Promise<string> {
   return await res.text();
 }
 
+/** The value of the sample `name{labels}` on a sidecar's `/metrics` now, or 0 when absent. */
+export async function metric(
+  s: { adminUrl: string },
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  return sample(await metricsText(s.adminUrl), name, labels) ?? 0;
+}
+
 /**
  * The value of the sample `name{labels}` in Prometheus text, or `undefined` when absent.
  * Labels must all match; the sample may have more.
@@ -66,44 +75,4 @@ export function sample(
     if (ok) return Number(rest.slice(close >= 0 ? close + 2 : 1).trim().split(" ")[0]);
   }
   return undefined;
-}
-
-/** Whether `promtool` is on PATH. */
-export async function promtoolInstalled(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("promtool", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
-/**
- * Writes `text` to a temp file and runs `promtool check metrics` on it.
- *
- * @returns the exit code and everything promtool printed
- */
-export async function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
-  const path = await Deno.makeTempFile({ prefix: "skiff_e2e_metrics_", suffix: ".prom" });
-  try {
-    await Deno.writeTextFile(path, text);
-    using file = await Deno.open(path, { read: true });
-    const child = new Deno.Command("promtool", {
-      args: ["check", "metrics"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    await file.readable.pipeTo(child.stdin);
-    const { code, stdout, stderr } = await child.output();
-    const dec = new TextDecoder();
-    return { code, output: (dec.decode(stdout) + dec.decode(stderr)).trim() };
-  } finally {
-    await Deno.remove(path);
-  }
 }

@@ -3,6 +3,7 @@
  * answer or to close the connection without a byte of response.
  * @module
  */
+import { startTcpServer } from "../_harness/mod.ts";
 
 /** What the raw upstream does with one request. */
 export type RawAction = "answer" | "close";
@@ -24,60 +25,36 @@ const CRLF2 = "\r\n\r\n";
  * `200 ok`, "close" closes the connection at once.
  */
 export function startRawUpstream(decide: (n: number, index: number) => RawAction): RawUpstream {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const seen: RawUpstream["seen"] = [];
-  const conns = new Set<Deno.Conn>();
   let connNo = 0;
   const answer = new TextEncoder().encode(
     "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok",
   );
-  const serve = async (conn: Deno.Conn, no: number) => {
+  // The server closes each connection when its handler returns.
+  const server = startTcpServer(async (conn) => {
+    const no = connNo++;
     const buf = new Uint8Array(16 * 1024);
     let text = "";
     let index = 0;
-    try {
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) return;
-        text += new TextDecoder().decode(buf.subarray(0, n));
-        for (let end = text.indexOf(CRLF2); end >= 0; end = text.indexOf(CRLF2)) {
-          const head = text.slice(0, end);
-          text = text.slice(end + CRLF2.length);
-          const overall = seen.length;
-          seen.push({ conn: no, index, head });
-          if (decide(overall, index++) === "close") return;
-          let off = 0;
-          while (off < answer.length) off += await conn.write(answer.subarray(off));
-        }
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) return;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+      for (let end = text.indexOf(CRLF2); end >= 0; end = text.indexOf(CRLF2)) {
+        const head = text.slice(0, end);
+        text = text.slice(end + CRLF2.length);
+        const overall = seen.length;
+        seen.push({ conn: no, index, head });
+        if (decide(overall, index++) === "close") return;
+        let off = 0;
+        while (off < answer.length) off += await conn.write(answer.subarray(off));
       }
-    } catch {
-      // The peer reset the connection.
-    } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* closed */ }
     }
-  };
-  const loop = (async () => {
-    for await (const conn of listener) {
-      conns.add(conn);
-      serve(conn, connNo++);
-    }
-  })().catch(() => {});
-  const close = async () => {
-    listener.close();
-    for (const c of conns) {
-      try {
-        c.close();
-      } catch { /* closed */ }
-    }
-    await loop;
-  };
+  });
   return {
-    port: (listener.addr as Deno.NetAddr).port,
+    port: server.port,
     seen,
-    close,
-    [Symbol.asyncDispose]: close,
+    close: () => server.close(),
+    [Symbol.asyncDispose]: () => server.close(),
   };
 }

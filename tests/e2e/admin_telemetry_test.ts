@@ -3,19 +3,15 @@
 import assert from "node:assert/strict";
 import {
   freePort,
+  promtoolCheck,
+  promtoolInstalled,
   spawnSkiff,
   startHttpUpstream,
   startSidecar,
   type TestServer,
   waitFor,
 } from "../_harness/mod.ts";
-import {
-  clusterView,
-  metricsText,
-  promtoolCheck,
-  promtoolInstalled,
-  sample,
-} from "./_admin_api.ts";
+import { clusterView, metricsText, sample } from "./_admin_api.ts";
 import { curl } from "./_curl_cli.ts";
 
 Deno.test("admin: /ready, /config with defaults applied, /clusters with counters", async () => {

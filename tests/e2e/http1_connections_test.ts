@@ -8,10 +8,9 @@ import {
   startHttpUpstream,
   startSidecar,
   startTcpServer,
-  type TestSidecar,
   waitFor,
 } from "../_harness/mod.ts";
-import { clusterView, metricsText, sample } from "./_admin_api.ts";
+import { clusterView, metric, metricsText, sample } from "./_admin_api.ts";
 
 const encoder = new TextEncoder();
 
@@ -110,10 +109,6 @@ for (const mode of ["silently", "announced"] as const) {
     });
     assert.equal(errors ?? 0, 0);
   });
-}
-
-async function metric(s: TestSidecar, name: string, labels: Record<string, string>) {
-  return sample(await metricsText(s.adminUrl), name, labels) ?? 0;
 }
 
 Deno.test("connections: a client leaving mid-response does not poison the upstream pool", async () => {

@@ -2,6 +2,7 @@
 // with raw sockets — bytes, half-close, connect failures, silent and server-first clients.
 import assert from "node:assert/strict";
 import {
+  concatBytes,
   freePort,
   randomBytes,
   RawConn,
@@ -11,17 +12,12 @@ import {
   startSidecar,
   startTcpEcho,
   startTcpServer,
-  type TestSidecar,
   waitFor,
 } from "../_harness/mod.ts";
-import { metricsText, sample } from "./_admin_api.ts";
+import { metric } from "./_admin_api.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-async function metric(s: TestSidecar, name: string, labels: Record<string, string>) {
-  return sample(await metricsText(s.adminUrl), name, labels) ?? 0;
-}
 
 /** A server-first upstream: writes a banner on connect, then echoes. */
 function startBannerServer(banner: string) {
@@ -33,13 +29,6 @@ function startBannerServer(banner: string) {
     }
     await conn.closeWrite();
   });
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 Deno.test("tcp: bytes are echoed, and a half-close delivers all data before EOF", async () => {
@@ -255,7 +244,7 @@ Deno.test("auto: HTTP is routed, anything else is tunnelled byte for byte", asyn
 
   // A TLS-ClientHello-like start and text that begins like a method but is not one.
   const payloads = [
-    concat(Uint8Array.of(0x16, 0x03, 0x01, 0x02, 0x00, 0x01), randomBytes(4096)),
+    concatBytes([Uint8Array.of(0x16, 0x03, 0x01, 0x02, 0x00, 0x01), randomBytes(4096)]),
     encoder.encode("GETTING STARTED\r\n\r\nthis is not HTTP\n"),
   ];
   for (const payload of payloads) {

@@ -1,50 +1,16 @@
 // Runs the real `promtool check metrics` (Prometheus) over skiff's exposition output.
 import assert from "node:assert/strict";
 import { VirtualClock } from "../../src/core/mod.ts";
+import { promtoolCheck, promtoolInstalled } from "../_harness/mod.ts";
 import {
   MetricsRegistry,
   registerProcessMetrics,
   renderPrometheus,
 } from "../../src/telemetry/mod.ts";
 
-async function promtoolInstalled(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("promtool", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
 const installed = await promtoolInstalled();
 if (!installed) {
   console.warn("promtool_test: skipped — `promtool` is not on PATH (Debian package prometheus)");
-}
-
-/** Writes `text` to a temp file and feeds that file to `promtool check metrics`. */
-async function checkMetrics(text: string): Promise<{ code: number; output: string }> {
-  const path = await Deno.makeTempFile({ prefix: "skiff_metrics_", suffix: ".prom" });
-  try {
-    await Deno.writeTextFile(path, text);
-    using file = await Deno.open(path, { read: true });
-    const child = new Deno.Command("promtool", {
-      args: ["check", "metrics"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    await file.readable.pipeTo(child.stdin);
-    const { code, stdout, stderr } = await child.output();
-    const dec = new TextDecoder();
-    return { code, output: (dec.decode(stdout) + dec.decode(stderr)).trim() };
-  } finally {
-    await Deno.remove(path);
-  }
 }
 
 function populatedRegistry(): MetricsRegistry {
@@ -81,7 +47,7 @@ Deno.test({
   async fn() {
     const text = renderPrometheus(populatedRegistry());
     assert.match(text, /skiff_request_duration_seconds_bucket\{cluster="payments",le="\+Inf"\} 9/);
-    const { code, output } = await checkMetrics(text);
+    const { code, output } = await promtoolCheck(text);
     assert.equal(output, "", "promtool reported problems");
     assert.equal(code, 0);
   },
@@ -91,10 +57,10 @@ Deno.test({
   name: "the promtool harness does detect lint problems and parse errors",
   ignore: !installed,
   async fn() {
-    const lint = await checkMetrics("# HELP x_total X.\n# TYPE x_total gauge\nx_total 1\n");
+    const lint = await promtoolCheck("# HELP x_total X.\n# TYPE x_total gauge\nx_total 1\n");
     assert.notEqual(lint.code, 0);
     assert.match(lint.output, /_total/);
-    const parse = await checkMetrics('# TYPE y counter\ny{a="unterminated} 1\n');
+    const parse = await promtoolCheck('# TYPE y counter\ny{a="unterminated} 1\n');
     assert.notEqual(parse.code, 0);
   },
 });

@@ -161,3 +161,33 @@ Deno.test("children update values only through the injected storage", () => {
   assert.deepEqual(allocations, [["c_total", ["v"], 1], ["g", [], 1], ["h", [], 4]]);
   assert.deepEqual(ops, ["c_total[0]+=2", "g[0]=5", "h[1]+=1", "h[3]+=1.5"]);
 });
+
+Deno.test("gaugeFamilyFn lists its series at every scrape and owns its name", () => {
+  const r = new MetricsRegistry();
+  const queues = new Map([["a", 3]]);
+  r.gaugeFamilyFn(
+    "q_length",
+    "Q.",
+    ["queue"],
+    () => [...queues].map(([name, n]) => ({ labelValues: [name] as const, value: n })),
+  );
+  const series = () => {
+    const f = r.collect()[0];
+    return f.type === "gauge" ? f.series.map((s) => [s.labelValues, s.value]) : [];
+  };
+  assert.deepEqual(series(), [[["a"], 3]]);
+  queues.set("a", 1).set("b", 7);
+  assert.deepEqual(series(), [[["a"], 1], [["b"], 7]]);
+  assert.deepEqual(series(), [[["a"], 1], [["b"], 7]], "collecting changes nothing");
+  assert.throws(() => r.gaugeFamilyFn("q_length", "Q.", ["queue"], () => []), TypeError);
+  assert.throws(() => r.gauge("q_length", "Q.", ["queue"]), /callback gauge/);
+  assert.throws(() => r.gaugeFamilyFn("bad", "B.", ["__x"], () => []), TypeError);
+});
+
+Deno.test("a gaugeFamilyFn series without one value per label fails the scrape", () => {
+  const r = new MetricsRegistry();
+  r.gaugeFamilyFn("g", "G.", ["a", "b"], () => [
+    { labelValues: ["only one"] as unknown as readonly [string, string], value: 1 },
+  ]);
+  assert.throws(() => r.collect(), { name: "TypeError", message: /2 label\(s\).*1 value/ });
+});

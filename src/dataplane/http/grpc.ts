@@ -2,16 +2,11 @@ import type { FailureReason } from "../upstream_error.ts";
 
 /** gRPC status codes skiff produces. */
 export const GrpcStatus = {
-  OK: 0,
-  CANCELLED: 1,
   UNKNOWN: 2,
   DEADLINE_EXCEEDED: 4,
-  RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-  PERMISSION_DENIED: 7,
 } as const;
 
 /** True for a gRPC request (`content-type: application/grpc` or `application/grpc+…`). */
@@ -55,26 +50,5 @@ export function grpcStatusForFailure(reason: FailureReason | "no_route" | string
       return GrpcStatus.INTERNAL;
     default:
       return GrpcStatus.UNAVAILABLE;
-  }
-}
-
-/** The gRPC status for an HTTP status of a non-gRPC upstream reply (grpc/doc/http-grpc-status-mapping). */
-export function grpcStatusForHttp(status: number): number {
-  switch (status) {
-    case 400:
-      return GrpcStatus.INTERNAL;
-    case 401:
-      return GrpcStatus.UNAUTHENTICATED;
-    case 403:
-      return GrpcStatus.PERMISSION_DENIED;
-    case 404:
-      return GrpcStatus.UNIMPLEMENTED;
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return GrpcStatus.UNAVAILABLE;
-    default:
-      return GrpcStatus.UNKNOWN;
   }
 }

@@ -1,3 +1,4 @@
+import { concatBytes } from "../../core/concat_bytes.ts";
 import type { ConnReader } from "../../net/conn_reader.ts";
 import type { Body } from "./body.ts";
 import { ChunkedDecoder } from "./chunked_decoder.ts";
@@ -129,7 +130,7 @@ export class H1BodyReader implements Body {
     r.consume(pos - r.start);
     if (this.#chunked!.done) this.#finish();
     if (parts === null) return first ?? EMPTY;
-    return concat(parts);
+    return concatBytes(parts);
   }
 
   #finish(): void {
@@ -141,16 +142,4 @@ export class H1BodyReader implements Body {
     this.#done = true;
     this.#onEnd(false);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
 }

@@ -7,7 +7,7 @@ import type { H2Stream } from "../http2/h2_stream.ts";
 import { UpstreamError } from "../upstream_error.ts";
 import { appendH2Fields, H2Body, splitPseudo } from "./h2_body.ts";
 import type { HttpHandler } from "./handler.ts";
-import { grpcStatusForFailure, isGrpc } from "./grpc.ts";
+import { GrpcStatus, grpcStatusForFailure, isGrpc } from "./grpc.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
 
 /** Settings and collaborators of the HTTP/2 side of a listener. */
@@ -27,7 +27,12 @@ export interface H2ServerOptions {
 }
 
 /** Trailers for a gRPC response whose upstream ended without a status. */
-const MISSING_GRPC_STATUS = ["grpc-status", "2", "grpc-message", "upstream sent no grpc-status"];
+const MISSING_GRPC_STATUS = [
+  "grpc-status",
+  String(GrpcStatus.UNKNOWN),
+  "grpc-message",
+  "upstream sent no grpc-status",
+];
 
 /**
  * Serves HTTP/2 (h2c prior knowledge) on an accepted connection whose first bytes — the

@@ -5,7 +5,7 @@ import type { ProxyResponse } from "./message.ts";
 const encoder = new TextEncoder();
 
 /** The HTTP status skiff answers with for each failure reason. */
-export const FAILURE_STATUS: Record<string, number> = {
+const FAILURE_STATUS: Record<string, number> = {
   no_route: 404,
   no_healthy_upstream: 503,
   connect_failure: 503,

@@ -67,9 +67,3 @@ export function removeHeader(headers: string[], name: string): void {
   }
   headers.length = w;
 }
-
-/** Replaces every field named `name` with one field of `value`. */
-export function setHeader(headers: string[], name: string, value: string): void {
-  removeHeader(headers, name);
-  headers.push(name, value);
-}

@@ -141,7 +141,7 @@ export class HttpProxy {
             return this.#out(route, ex, grpc, result);
           }
           ex.retries++;
-          cluster.counters.retries++;
+          cluster.counters.retries.inc();
           continue;
         }
         ex.onEnd = () => this.#end(a, ex, status < 500);
@@ -169,7 +169,7 @@ export class HttpProxy {
       (avoid ??= new Set()).add(host);
       if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) break;
       ex.retries++;
-      cluster.counters.retries++;
+      cluster.counters.retries.inc();
     }
     return this.#out(route, ex, grpc, this.#fail(ex, last!.reason, last!.message, grpc));
   }
@@ -201,7 +201,7 @@ export class HttpProxy {
     const d = this.#d;
     a.host.begin();
     a.cluster.active++;
-    a.cluster.counters.requests++;
+    a.cluster.requests++;
     if (a.retry) a.cluster.activeRetries++;
     ex.connectMs = -1;
     ex.upstreamFirstByte = 0;

@@ -1,5 +1,5 @@
 import { writeAll } from "../../net/conn_reader.ts";
-import { FRAME_HEADER, FrameType, writeFrameHeader } from "./frame.ts";
+import { Flag, FRAME_HEADER, FrameType, writeFrameHeader, writeU32 } from "./frame.ts";
 
 /** True for frames that carry no message content (not DATA, HEADERS or CONTINUATION). */
 function isControl(type: number): boolean {
@@ -73,11 +73,8 @@ export class FrameWriter {
     start = 0,
     end = payload ? payload.length : 0,
   ): void {
-    const length = end - start;
-    const at = this.#reserve(FRAME_HEADER + length);
-    writeFrameHeader(this.#buf, at, length, type, flags, streamId);
-    if (isControl(type)) this.#ctrl++;
-    if (length > 0) this.#buf.set(payload!.subarray(start, end), at + FRAME_HEADER);
+    const at = this.#begin(type, flags, streamId, end - start);
+    if (end > start) this.#buf.set(payload!.subarray(start, end), at);
     this.#schedule();
   }
 
@@ -91,17 +88,60 @@ export class FrameWriter {
     streamId: number,
     length: number,
   ): [Uint8Array, number] {
-    const at = this.#reserve(FRAME_HEADER + length);
-    writeFrameHeader(this.#buf, at, length, type, flags, streamId);
-    if (isControl(type)) this.#ctrl++;
+    const at = this.#begin(type, flags, streamId, length);
     this.#schedule();
-    return [this.#buf, at + FRAME_HEADER];
+    return [this.#buf, at];
+  }
+
+  /** Queues a frame whose payload is one 32-bit value (RST_STREAM, WINDOW_UPDATE). */
+  u32Frame(type: number, flags: number, streamId: number, value: number): void {
+    const at = this.#begin(type, flags, streamId, 4); // may grow `#buf`: call it first
+    writeU32(this.#buf, at, value);
+    this.#schedule();
+  }
+
+  /**
+   * Queues an encoded header block on a stream: one HEADERS frame, or a HEADERS frame and
+   * CONTINUATION frames of at most `maxFrame` octets each (RFC 9113 §4.3).
+   */
+  headers(streamId: number, block: Uint8Array, endStream: boolean, maxFrame: number): void {
+    let flags = endStream ? Flag.END_STREAM : 0;
+    if (block.length <= maxFrame) {
+      this.frame(FrameType.HEADERS, flags | Flag.END_HEADERS, streamId, block);
+      return;
+    }
+    this.frame(FrameType.HEADERS, flags, streamId, block, 0, maxFrame);
+    for (let at = maxFrame; at < block.length; at += maxFrame) {
+      const end = Math.min(block.length, at + maxFrame);
+      flags = end === block.length ? Flag.END_HEADERS : 0;
+      this.frame(FrameType.CONTINUATION, flags, streamId, block, at, end);
+    }
+  }
+
+  /**
+   * Queues GOAWAY (RFC 9113 §6.8) with the last stream id, the error code and the first 200
+   * characters of `message` as debug data.
+   */
+  goaway(lastStream: number, code: number, message: string): void {
+    const debug = new TextEncoder().encode(message.slice(0, 200));
+    const [buf, at] = this.frameInPlace(FrameType.GOAWAY, 0, 0, 8 + debug.length);
+    writeU32(buf, at, lastStream);
+    writeU32(buf, at + 4, code);
+    buf.set(debug, at + 8);
   }
 
   /** Resolves once everything queued so far has been written (or the connection failed). */
   drained(): Promise<void> {
     if ((this.#len === 0 || this.#failed !== null) && !this.#writing) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Reserves a frame and writes its header; returns where its payload goes in `#buf`. */
+  #begin(type: number, flags: number, streamId: number, length: number): number {
+    const at = this.#reserve(FRAME_HEADER + length);
+    writeFrameHeader(this.#buf, at, length, type, flags, streamId);
+    if (isControl(type)) this.#ctrl++;
+    return at + FRAME_HEADER;
   }
 
   #reserve(n: number): number {

@@ -2,68 +2,47 @@ import type { Logger } from "../../core/logger.ts";
 import type { Timer } from "../../core/clock.ts";
 import type { TimerWheel } from "../../core/timer_wheel.ts";
 import { ConnReader } from "../../net/conn_reader.ts";
+import { FloodGuard } from "./_flood_guard.ts";
+import { FlowControl, growSendWindow } from "./_flow_control.ts";
+import {
+  contentEnd,
+  contentStart,
+  requireConnection,
+  requireLength,
+  requireStream,
+} from "./_frame_checks.ts";
+import { HeadChecks } from "./_head_checks.ts";
+import { HeaderBlock } from "./_header_block.ts";
+import { ParkedWriters } from "./_parked_writers.ts";
+import { readPreface } from "./_read_preface.ts";
+import { SettingsExchange } from "./_settings_exchange.ts";
+import { StreamTable } from "./_stream_table.ts";
 import {
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
-  type FieldInfo,
   Flag,
   FRAME_HEADER,
   FrameType,
   H2ConnectionError,
   H2StreamError,
-  MAX_WINDOW,
   PREFACE,
   readU31,
   readU32,
-  Setting,
-  validateRequest,
-  validateResponse,
-  validateTrailers,
-  writeU32,
 } from "./frame.ts";
 import { FrameWriter } from "./frame_writer.ts";
-import { HpackDecoder } from "./hpack_decoder.ts";
+import { DEFAULT_SETTINGS, type H2Settings } from "./h2_settings.ts";
 import { HpackEncoder } from "./hpack_encoder.ts";
 import { HpackError } from "./hpack_error.ts";
 import { H2Stream, type StreamOwner } from "./h2_stream.ts";
 import { Slab } from "./slab.ts";
 
-/** Our side of the settings, and limits we enforce. */
-export interface H2Settings {
-  /** Streams the peer may open at once (server) — advertised. */
-  maxConcurrentStreams: number;
-  /** Receive window per stream, advertised as SETTINGS_INITIAL_WINDOW_SIZE. */
-  initialWindowSize: number;
-  /** Receive window of the whole connection. */
-  connectionWindowSize: number;
-  /** Largest header list we accept (decoded size), advertised. */
-  maxHeaderListSize: number;
-  /**
-   * Server: streams the client may reset, or make us reset by breaking the rules, in one
-   * burst before the connection ends with GOAWAY ENHANCE_YOUR_CALM ("rapid reset",
-   * CVE-2023-44487).
-   */
-  maxResetBurst: number;
-  /** Server: how fast that allowance refills, in streams per second. */
-  resetRefillPerSecond: number;
-}
-
-/**
- * Defaults: 256 streams, 1 MiB per stream, 16 MiB per connection, 64 KiB of headers; a
- * client may reset 1000 streams in a burst, 100 more per second.
- */
-export const DEFAULT_SETTINGS: H2Settings = {
-  maxConcurrentStreams: 256,
-  initialWindowSize: 1 << 20,
-  connectionWindowSize: 16 << 20,
-  maxHeaderListSize: 64 * 1024,
-  maxResetBurst: 1000,
-  resetRefillPerSecond: 100,
-};
+export { DEFAULT_SETTINGS, type H2Settings } from "./h2_settings.ts";
 
 /** What an HTTP/2 connection needs. */
 export interface H2ConnectionOptions {
+  /** Our side: the server (downstream h2c) or the client (upstream). */
   role: "server" | "client";
+  /** The socket. */
   conn: {
     read(p: Uint8Array): Promise<number | null>;
     write(p: Uint8Array): Promise<number>;
@@ -71,10 +50,13 @@ export interface H2ConnectionOptions {
   };
   /** A reader holding bytes already read from `conn` (the preface, after detection). */
   reader?: ConnReader;
+  /** Our settings and limits, over {@link DEFAULT_SETTINGS}. */
   settings?: Partial<H2Settings>;
+  /** Timers: the idle timeout and the grace period of a closing connection. */
   wheel: TimerWheel;
   /** Monotonic milliseconds, read only when the peer resets streams (default: the wheel's). */
   now?: () => number;
+  /** Where stream and connection problems are logged. */
   log: Logger;
   /** Server: a new stream with its request headers (pseudo-headers included, validated). */
   onStream?: (stream: H2Stream) => void;
@@ -86,16 +68,8 @@ export interface H2ConnectionOptions {
 
 const EMPTY = new Uint8Array(0);
 
-/** Control frames we may owe a peer that does not read them before it must go. */
-const MAX_QUEUED_CONTROL = 10_000;
-/** CONTINUATION frames one header block may take (each must make progress). */
-const MAX_CONTINUATIONS = 512;
-/** Bytes queued for the socket above which writers wait for it to drain. */
-const WRITE_BACKPRESSURE = 1 << 20;
 /** How long a closing connection waits for its last frames to go out. */
 const CLOSE_GRACE_MS = 1_000;
-/** Streams a client may open before the server's SETTINGS arrive (RFC 9113 §6.5.2 advice). */
-const ASSUMED_MAX_STREAMS = 100;
 
 /**
  * skiff's own HTTP/2 connection (RFC 9113), for both roles: the downstream server for apps
@@ -111,42 +85,23 @@ export class H2Connection implements StreamOwner {
   readonly #reader: ConnReader;
   readonly #w: FrameWriter;
   readonly #local: H2Settings;
-  readonly #decoder: HpackDecoder;
   readonly #encoder = new HpackEncoder();
   readonly #slab = new Slab();
-  readonly #streams = new Map<number, H2Stream>();
-  readonly #info: FieldInfo = { contentLength: -1 };
-  // Peer settings.
-  #peerSettingsSeen = false;
-  #peerMaxFrame = DEFAULT_MAX_FRAME_SIZE;
-  #peerInitialWindow = 65_535;
-  #peerMaxStreams: number;
-  // Flow control.
-  #sendWindow = 65_535;
-  #recvUnacked = 0; // consumed, not yet returned with WINDOW_UPDATE
-  #recvInFlight = 0; // received, not yet returned with WINDOW_UPDATE
+  readonly #streams: StreamTable;
+  readonly #heads = new HeadChecks();
+  readonly #peer: SettingsExchange;
+  readonly #flow: FlowControl;
+  readonly #guard: FloodGuard;
+  /** Header blocks the peer sends (one in progress over HEADERS + CONTINUATION). */
+  readonly #block: HeaderBlock;
   /** Writers waiting on the connection (its send window, or the socket to drain). */
-  #parked: H2Stream[] = [];
-  #drainArmed = false;
-  // Streams.
-  #lastPeerStream = 0;
-  #nextLocalStream: number;
+  readonly #parked: ParkedWriters;
   #goawayReceived = false;
   #goawaySent = false;
   /** The last stream id of the first GOAWAY we sent. */
   #goawayLast = 0;
   #closed = false;
   #closeReason: H2ConnectionError | null = null;
-  // Resets the peer caused (server): a token bucket.
-  #resetTokens: number;
-  #resetStamp = -1;
-  // A header block in progress (HEADERS + CONTINUATION).
-  #blockStream = 0;
-  #blockFlags = 0;
-  #blockSelfDep = false;
-  #blockFrames = 0;
-  #block: Uint8Array | null = null;
-  #blockLen = 0;
   #idleTimer: Timer | null = null;
   #done = Promise.withResolvers<void>();
 
@@ -159,10 +114,18 @@ export class H2Connection implements StreamOwner {
       opts.conn,
       (err) => this.#die(ErrorCode.INTERNAL_ERROR, `write failed: ${err}`),
     );
-    this.#decoder = new HpackDecoder(4096, this.#local.maxHeaderListSize);
-    this.#nextLocalStream = opts.role === "client" ? 1 : 2;
-    this.#peerMaxStreams = opts.role === "client" ? ASSUMED_MAX_STREAMS : Infinity;
-    this.#resetTokens = this.#local.maxResetBurst;
+    const l = this.#local;
+    this.#streams = new StreamTable(opts.role);
+    this.#peer = new SettingsExchange(opts.role, this.#encoder);
+    this.#flow = new FlowControl(this.#w, l.connectionWindowSize, l.initialWindowSize);
+    this.#guard = new FloodGuard(this.#w, {
+      limitResets: opts.role === "server",
+      maxResetBurst: l.maxResetBurst,
+      resetRefillPerSecond: l.resetRefillPerSecond,
+      now: opts.now ?? (() => opts.wheel.now()),
+    });
+    this.#block = new HeaderBlock(l.maxHeaderListSize);
+    this.#parked = new ParkedWriters(this.#w);
   }
 
   /** Streams open now. */
@@ -177,7 +140,7 @@ export class H2Connection implements StreamOwner {
    */
   get available(): boolean {
     return !this.#closed && !this.#goawayReceived && !this.#goawaySent &&
-      this.#streams.size < this.#peerMaxStreams && this.#nextLocalStream < MAX_WINDOW;
+      this.#streams.size < this.#peer.peerMaxStreams && this.#streams.idsLeft;
   }
 
   /** True once the connection is closed. */
@@ -201,12 +164,11 @@ export class H2Connection implements StreamOwner {
    */
   async run(): Promise<void> {
     if (this.role === "client") this.#w.raw(PREFACE);
-    this.#sendSettings();
-    const extra = this.#local.connectionWindowSize - 65_535;
-    if (extra > 0) this.#windowUpdate(0, extra);
+    SettingsExchange.announce(this.#w, this.#local);
+    this.#flow.announce();
     this.#armIdle();
     try {
-      if (this.role === "server") await this.#readPreface();
+      if (this.role === "server") await readPreface(this.#reader);
       await this.#readLoop();
       this.#die(ErrorCode.NO_ERROR, "the peer closed the connection", false);
     } catch (err) {
@@ -229,13 +191,11 @@ export class H2Connection implements StreamOwner {
         "The HTTP/2 connection takes no new streams",
       );
     }
-    const id = this.#nextLocalStream;
-    this.#nextLocalStream += 2;
-    const s = new H2Stream(id, this, this.#peerInitialWindow);
+    const s = new H2Stream(this.#streams.nextLocalId(), this, this.#peer.peerInitialWindow);
     for (let i = 0; i < headers.length && headers[i].charCodeAt(0) === 58; i += 2) {
       if (headers[i] === ":method") s.headRequest = headers[i + 1] === "HEAD";
     }
-    this.#streams.set(id, s);
+    this.#streams.add(s);
     this.#disarmIdle();
     s.sendHeaders(headers, endStream);
     return s;
@@ -266,18 +226,7 @@ export class H2Connection implements StreamOwner {
       this.#die(ErrorCode.INTERNAL_ERROR, `cannot encode headers: ${(err as Error).message}`);
       throw new H2StreamError(ErrorCode.INTERNAL_ERROR, `Cannot encode headers: ${err}`);
     }
-    const max = this.#peerMaxFrame;
-    let flags = endStream ? Flag.END_STREAM : 0;
-    if (block.length <= max) {
-      this.#w.frame(FrameType.HEADERS, flags | Flag.END_HEADERS, stream.id, block);
-      return;
-    }
-    this.#w.frame(FrameType.HEADERS, flags, stream.id, block, 0, max);
-    for (let at = max; at < block.length; at += max) {
-      const end = Math.min(block.length, at + max);
-      flags = end === block.length ? Flag.END_HEADERS : 0;
-      this.#w.frame(FrameType.CONTINUATION, flags, stream.id, block, at, end);
-    }
+    this.#w.headers(stream.id, block, endStream, this.#peer.peerMaxFrame);
   }
 
   async sendData(stream: H2Stream, data: Uint8Array, endStream: boolean): Promise<void> {
@@ -289,13 +238,12 @@ export class H2Connection implements StreamOwner {
       if (stream.error) throw stream.error;
       let n = 0;
       if (at < total) {
-        n = Math.min(total - at, this.#peerMaxFrame, stream.sendWindow, this.#sendWindow);
+        n = this.#flow.sendable(stream, Math.min(total - at, this.#peer.peerMaxFrame));
         if (n <= 0) {
-          await (stream.sendWindow <= 0 ? stream.waitWindow() : this.#park(stream));
+          await (stream.sendWindow <= 0 ? stream.waitWindow() : this.#parked.park(stream));
           continue;
         }
-        stream.sendWindow -= n;
-        this.#sendWindow -= n;
+        this.#flow.spend(stream, n);
       }
       at += n;
       const flags = at === total && endStream ? Flag.END_STREAM : 0;
@@ -303,40 +251,26 @@ export class H2Connection implements StreamOwner {
       if (at === total) break;
     }
     // Backpressure: do not let fast producers queue unbounded bytes for a slow socket.
-    while (this.#w.buffered > WRITE_BACKPRESSURE && !this.#closed && !stream.error) {
-      if (!this.#drainArmed) {
-        this.#drainArmed = true;
-        this.#w.drained().then(() => {
-          this.#drainArmed = false;
-          this.#wakeParked();
-        });
-      }
-      await this.#park(stream);
+    while (this.#parked.congested && !this.#closed && !stream.error) {
+      await this.#parked.parkUntilDrained(stream);
     }
   }
 
   reset(stream: H2Stream, code: number): void {
     if (this.#closed) return;
-    const [buf, at] = this.#w.frameInPlace(FrameType.RST_STREAM, 0, stream.id, 4);
-    writeU32(buf, at, code);
+    this.#w.u32Frame(FrameType.RST_STREAM, 0, stream.id, code);
   }
 
   consumed(stream: H2Stream, n: number): void {
     if (this.#closed) return;
-    this.#recvUnacked += n;
-    this.#flushConnectionWindow();
+    this.#flow.consumed(n);
     // No more data will come on a stream that ended or failed: its window stays shut.
     if (stream.remoteEnded || stream.error) return;
-    stream.recvUnacked += n;
-    if (stream.recvUnacked >= this.#local.initialWindowSize / 2) {
-      this.#windowUpdate(stream.id, stream.recvUnacked);
-      stream.recvInFlight -= stream.recvUnacked;
-      stream.recvUnacked = 0;
-    }
+    this.#flow.consumedOnStream(stream, stream.id, n);
   }
 
   streamClosed(stream: H2Stream): void {
-    if (this.#streams.get(stream.id) === stream) this.#streams.delete(stream.id);
+    this.#streams.remove(stream);
     if (this.#streams.size === 0) {
       if (this.#goawaySent || this.#goawayReceived) this.#die(ErrorCode.NO_ERROR, "drained", false);
       else this.#armIdle();
@@ -348,28 +282,6 @@ export class H2Connection implements StreamOwner {
   }
 
   // ---- reading -------------------------------------------------------------------------
-
-  async #readPreface(): Promise<void> {
-    const r = this.#reader;
-    // A client speaking anything else is told at its first wrong byte, not after 24.
-    while (r.available < PREFACE.length && this.#prefaceSoFar()) {
-      if ((await r.fill()) === 0) {
-        throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "no preface");
-      }
-    }
-    if (!this.#prefaceSoFar()) {
-      throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "bad connection preface");
-    }
-    r.consume(PREFACE.length);
-  }
-
-  /** True while the buffered bytes match the preface as far as they go. */
-  #prefaceSoFar(): boolean {
-    const r = this.#reader;
-    const n = Math.min(r.available, PREFACE.length);
-    for (let i = 0; i < n; i++) if (r.buf[r.start + i] !== PREFACE[i]) return false;
-    return true;
-  }
 
   async #readLoop(): Promise<void> {
     const r = this.#reader;
@@ -396,7 +308,7 @@ export class H2Connection implements StreamOwner {
   }
 
   #frame(type: number, flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    if (this.#block !== null && type !== FrameType.CONTINUATION) {
+    if (this.#block.pending && type !== FrameType.CONTINUATION) {
       throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "expected CONTINUATION");
     }
     switch (type) {
@@ -425,53 +337,30 @@ export class H2Connection implements StreamOwner {
     }
   }
 
-  /** Strips padding (and the priority fields of HEADERS) from a payload (§6.1, §6.2). */
-  #unpad(flags: number, b: Uint8Array, s: number, e: number, priority: boolean): [number, number] {
-    let pad = 0;
-    if (flags & Flag.PADDED) {
-      if (e - s < 1) {
-        throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "padded frame too short");
-      }
-      pad = b[s++];
-    }
-    if (priority) {
-      if (e - s < 5) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "HEADERS too short");
-      s += 5;
-    }
-    if (s + pad > e) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "padding too long");
-    return [s, e - pad];
-  }
-
   #data(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    if (id === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0");
+    requireStream(id, "DATA");
     const size = e - s; // flow control counts the whole payload, padding included
-    [s, e] = this.#unpad(flags, b, s, e, false);
-    this.#recvInFlight += size;
-    if (this.#recvInFlight > this.#local.connectionWindowSize) {
-      throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window exceeded");
-    }
-    const stream = this.#streams.get(id);
+    e = contentEnd(flags, b, s, e, false);
+    s = contentStart(flags, s, false);
+    this.#flow.receive(size);
+    const stream = this.#streams.find(id, "DATA");
     if (!stream) {
-      if (this.#idleStream(id)) {
-        throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "DATA on an idle stream");
-      }
       // A stream we reset or finished: frames in flight are ignored, the window returned.
-      this.#ackConnection(size);
+      this.#flow.consumed(size);
       return;
     }
     // From here on, a stream error hands this frame's bytes back to the connection window
     // (the stream's queued bytes go back when it fails).
     if (stream.headers === null) {
-      this.#ackConnection(size);
+      this.#flow.consumed(size);
       return this.#streamError(stream, ErrorCode.PROTOCOL_ERROR, "DATA before HEADERS");
     }
     if (stream.remoteEnded) {
-      this.#ackConnection(size);
+      this.#flow.consumed(size);
       return this.#streamError(stream, ErrorCode.STREAM_CLOSED, "DATA after the end");
     }
-    stream.recvInFlight += size;
-    if (stream.recvInFlight > this.#local.initialWindowSize) {
-      this.#ackConnection(size);
+    if (!this.#flow.receiveOnStream(stream, size)) {
+      this.#flow.consumed(size);
       return this.#streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, "stream window exceeded");
     }
     const endStream = (flags & Flag.END_STREAM) !== 0;
@@ -479,7 +368,7 @@ export class H2Connection implements StreamOwner {
     if (stream.expectedLength >= 0) {
       const total = stream.bytesIn + len;
       if (total > stream.expectedLength || (endStream && total !== stream.expectedLength)) {
-        this.#ackConnection(size);
+        this.#flow.consumed(size);
         return this.#streamError(stream, ErrorCode.PROTOCOL_ERROR, "content-length mismatch");
       }
     }
@@ -489,55 +378,21 @@ export class H2Connection implements StreamOwner {
     stream.receiveData(chunk, endStream);
   }
 
-  /** Returns connection-level receive window for bytes no stream will consume. */
-  #ackConnection(n: number): void {
-    this.#recvUnacked += n;
-    this.#flushConnectionWindow();
-  }
-
-  #flushConnectionWindow(): void {
-    if (this.#recvUnacked >= this.#local.connectionWindowSize / 2) {
-      this.#windowUpdate(0, this.#recvUnacked);
-      this.#recvInFlight -= this.#recvUnacked;
-      this.#recvUnacked = 0;
-    }
-  }
-
   #headers(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    if (id === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "HEADERS on stream 0");
+    requireStream(id, "HEADERS");
     const priority = (flags & Flag.PRIORITY) !== 0;
-    const depAt = flags & Flag.PADDED ? s + 1 : s;
-    [s, e] = this.#unpad(flags, b, s, e, priority);
-    const selfDep = priority && readU31(b, depAt) === id;
-    if (flags & Flag.END_HEADERS) return this.#headerBlock(id, flags, selfDep, b, s, e);
-    this.#blockStream = id;
-    this.#blockFlags = flags;
-    this.#blockSelfDep = selfDep;
-    this.#blockFrames = 0;
-    this.#block = new Uint8Array(Math.max(4096, (e - s) * 2));
-    this.#block.set(b.subarray(s, e));
-    this.#blockLen = e - s;
+    const content = contentStart(flags, s, priority);
+    e = contentEnd(flags, b, s, e, priority);
+    const selfDep = priority && readU31(b, content - 5) === id;
+    if (flags & Flag.END_HEADERS) return this.#headerBlock(id, flags, selfDep, b, content, e);
+    this.#block.start(id, flags, selfDep, b, content, e);
   }
 
   #continuation(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    if (this.#block === null || id !== this.#blockStream) {
-      throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "unexpected CONTINUATION");
-    }
-    const need = this.#blockLen + (e - s);
-    if (need > this.#local.maxHeaderListSize * 2 || ++this.#blockFrames > MAX_CONTINUATIONS) {
-      throw new H2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "header block too large");
-    }
-    if (need > this.#block.length) {
-      const bigger = new Uint8Array(need * 2);
-      bigger.set(this.#block.subarray(0, this.#blockLen));
-      this.#block = bigger;
-    }
-    this.#block.set(b.subarray(s, e), this.#blockLen);
-    this.#blockLen = need;
-    if (flags & Flag.END_HEADERS) {
-      const block = this.#block;
-      this.#block = null;
-      this.#headerBlock(id, this.#blockFlags, this.#blockSelfDep, block, 0, this.#blockLen);
+    const pending = this.#block;
+    const block = pending.append(id, flags, b, s, e);
+    if (block !== null) {
+      this.#headerBlock(id, pending.flags, pending.selfDep, block, 0, pending.length);
     }
   }
 
@@ -550,18 +405,8 @@ export class H2Connection implements StreamOwner {
     e: number,
   ): void {
     const endStream = (flags & Flag.END_STREAM) !== 0;
-    // Decode first, whatever becomes of the stream: the HPACK table must stay in step.
-    let fields: string[];
-    let tooLarge = false;
-    try {
-      fields = this.#decoder.decode(b, s, e);
-    } catch (err) {
-      if (err instanceof HpackError && err.tooLarge) {
-        tooLarge = true;
-        fields = [];
-      } else throw err;
-    }
-    const info = this.#info;
+    const fields = this.#block.decode(b, s, e);
+    const tooLarge = this.#block.tooLarge;
     const existing = this.#streams.get(id);
     if (existing) {
       if (selfDep) {
@@ -571,61 +416,32 @@ export class H2Connection implements StreamOwner {
         return this.#streamError(existing, ErrorCode.STREAM_CLOSED, "HEADERS after the end");
       }
       if (existing.headers !== null) {
-        // Trailers (§8.1): they end the stream and carry no pseudo-header fields.
-        const reason = !endStream
-          ? "trailers_without_end_stream"
-          : tooLarge
-          ? "trailers_too_large"
-          : validateTrailers(fields, info) ||
-            (existing.expectedLength >= 0 && existing.bytesIn !== existing.expectedLength
-              ? "content_length_mismatch"
-              : "");
+        const reason = this.#heads.trailers(existing, fields, endStream, tooLarge);
         if (reason) return this.#streamError(existing, ErrorCode.PROTOCOL_ERROR, reason);
         return existing.receiveTrailers(fields);
       }
-      // Client: a response head (maybe after 1xx heads).
-      const reason = tooLarge ? "headers_too_large" : validateResponse(fields, info);
+      // Client: a response head (maybe after 1xx heads, which are dropped).
+      const reason = this.#heads.response(existing, fields, endStream, tooLarge);
+      if (reason === null) return;
       if (reason) return this.#streamError(existing, ErrorCode.PROTOCOL_ERROR, reason);
-      const status = Number(fields[1]);
-      if (status < 200) {
-        // Interim responses are dropped; one that ends the stream, or 101, is malformed
-        // (§8.1, §8.6).
-        if (endStream || status === 101) {
-          return this.#streamError(existing, ErrorCode.PROTOCOL_ERROR, "bad_interim_response");
-        }
-        return;
-      }
-      const bodyless = existing.headRequest || status === 204 || status === 304;
-      existing.expectedLength = bodyless ? -1 : info.contentLength;
-      if (endStream && existing.expectedLength > 0) {
-        return this.#streamError(existing, ErrorCode.PROTOCOL_ERROR, "content_length_mismatch");
-      }
       return existing.receiveHeaders(fields, endStream);
     }
     if (this.role === "client") {
-      if (this.#idleStream(id)) {
+      if (this.#streams.isIdle(id)) {
         throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, `HEADERS on idle stream ${id}`);
       }
       return; // a stream we reset or finished (§5.1: ignored)
     }
     // Server: a new request stream.
-    if ((id & 1) === 0) {
-      throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, `bad stream id ${id}`);
-    }
-    if (id <= this.#lastPeerStream) return; // closed: trailers in flight after our reset
-    this.#lastPeerStream = id;
+    if (!this.#streams.acceptPeerId(id)) return; // closed: trailers in flight after our reset
     if (this.#goawaySent || this.#streams.size >= this.#local.maxConcurrentStreams) {
       return this.#refuse(id, ErrorCode.REFUSED_STREAM);
     }
     if (selfDep) return this.#refuse(id, ErrorCode.PROTOCOL_ERROR);
-    const stream = new H2Stream(id, this, this.#peerInitialWindow);
-    this.#streams.set(id, stream);
+    const stream = new H2Stream(id, this, this.#peer.peerInitialWindow);
+    this.#streams.add(stream);
     this.#disarmIdle();
-    let reason = tooLarge ? "headers_too_large" : validateRequest(fields, info);
-    if (!reason) {
-      stream.expectedLength = info.contentLength;
-      if (endStream && info.contentLength > 0) reason = "content_length_mismatch";
-    }
+    const reason = this.#heads.request(stream, fields, endStream, tooLarge);
     stream.receiveHeaders(fields, endStream);
     try {
       if (!reason) this.#o.onStream?.(stream);
@@ -638,7 +454,7 @@ export class H2Connection implements StreamOwner {
   }
 
   #priority(id: number, b: Uint8Array, s: number, e: number): void {
-    if (id === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "PRIORITY on stream 0");
+    requireStream(id, "PRIORITY");
     const bad = e - s !== 5
       ? ErrorCode.FRAME_SIZE_ERROR
       : readU31(b, s) === id
@@ -651,127 +467,63 @@ export class H2Connection implements StreamOwner {
   }
 
   #rstStream(id: number, b: Uint8Array, s: number, e: number): void {
-    if (id === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on stream 0");
-    if (e - s !== 4) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "bad RST_STREAM");
-    const stream = this.#streams.get(id);
-    if (!stream) {
-      if (this.#idleStream(id)) {
-        throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "RST_STREAM on an idle stream");
-      }
-      return;
-    }
-    this.#chargeReset();
+    requireStream(id, "RST_STREAM");
+    requireLength(s, e, 4, "RST_STREAM");
+    const stream = this.#streams.find(id, "RST_STREAM");
+    if (!stream) return;
+    this.#guard.chargeReset();
     const code = readU32(b, s);
     stream.fail(new H2StreamError(code, `The peer reset the stream (code ${code})`));
   }
 
   #settings(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "SETTINGS on a stream");
+    requireConnection(id, "SETTINGS");
     if (flags & Flag.ACK) {
       if (e !== s) {
         throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS ACK with payload");
       }
       return;
     }
-    if ((e - s) % 6 !== 0) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "bad SETTINGS");
-    if (!this.#peerSettingsSeen) {
-      this.#peerSettingsSeen = true;
-      this.#peerMaxStreams = Infinity; // unless the frame says otherwise
-    }
-    for (let p = s; p < e; p += 6) {
-      const key = (b[p] << 8) | b[p + 1];
-      const value = readU32(b, p + 2);
-      switch (key) {
-        case Setting.HEADER_TABLE_SIZE:
-          this.#encoder.setMaxTableSize(Math.min(value, 4096));
-          break;
-        case Setting.ENABLE_PUSH:
-          if (value > 1 || (value === 1 && this.role === "client")) {
-            throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "bad ENABLE_PUSH");
-          }
-          break;
-        case Setting.MAX_CONCURRENT_STREAMS:
-          this.#peerMaxStreams = value;
-          break;
-        case Setting.INITIAL_WINDOW_SIZE: {
-          if (value > MAX_WINDOW) {
-            throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "window too large");
-          }
-          const delta = value - this.#peerInitialWindow;
-          this.#peerInitialWindow = value;
-          for (const st of this.#streams.values()) {
-            st.sendWindow += delta;
-            if (st.sendWindow > MAX_WINDOW) {
-              throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "window overflow");
-            }
-            if (delta > 0) st.windowOpened();
-          }
-          break;
-        }
-        case Setting.MAX_FRAME_SIZE:
-          if (value < DEFAULT_MAX_FRAME_SIZE || value > 16_777_215) {
-            throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "bad MAX_FRAME_SIZE");
-          }
-          this.#peerMaxFrame = Math.min(value, 64 * 1024);
-          break;
-        default:
-          break; // MAX_HEADER_LIST_SIZE is advisory; unknown settings are ignored
-      }
-    }
-    this.#checkBacklog();
+    this.#peer.apply(b, s, e, this.#streams);
+    this.#guard.checkBacklog();
     this.#w.frame(FrameType.SETTINGS, Flag.ACK, 0);
   }
 
   #ping(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "PING on a stream");
-    if (e - s !== 8) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "bad PING");
+    requireConnection(id, "PING");
+    requireLength(s, e, 8, "PING");
     if (flags & Flag.ACK) return;
-    this.#checkBacklog();
+    this.#guard.checkBacklog();
     this.#w.frame(FrameType.PING, Flag.ACK, 0, b, s, e);
   }
 
   #goawayFrame(id: number, b: Uint8Array, s: number, e: number): void {
-    if (id !== 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "GOAWAY on a stream");
+    requireConnection(id, "GOAWAY");
     if (e - s < 8) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "bad GOAWAY");
     this.#goawayReceived = true;
     const last = readU31(b, s);
     const code = readU32(b, s + 4);
-    // Streams the peer never processed may be retried elsewhere.
-    const ours = this.role === "client" ? 1 : 0;
-    for (const st of [...this.#streams.values()]) {
-      if (st.id > last && (st.id & 1) === ours) {
-        st.fail(
-          new H2StreamError(ErrorCode.REFUSED_STREAM, `GOAWAY (code ${code}) before the stream`),
-        );
-      }
-    }
+    this.#streams.failUnprocessed(last, code);
     if (this.#streams.size === 0) this.#die(ErrorCode.NO_ERROR, "GOAWAY", false);
   }
 
   #windowUpdateFrame(id: number, b: Uint8Array, s: number, e: number): void {
-    if (e - s !== 4) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "bad WINDOW_UPDATE");
+    requireLength(s, e, 4, "WINDOW_UPDATE");
     const inc = readU31(b, s);
     if (id === 0) {
       if (inc === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "zero window increment");
-      this.#sendWindow += inc;
-      if (this.#sendWindow > MAX_WINDOW) {
+      if (!growSendWindow(this.#flow, inc)) {
         throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow");
       }
-      this.#wakeParked();
+      this.#parked.wakeAll();
       return;
     }
-    const stream = this.#streams.get(id);
-    if (!stream) {
-      if (this.#idleStream(id)) {
-        throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "WINDOW_UPDATE on an idle stream");
-      }
-      return;
-    }
+    const stream = this.#streams.find(id, "WINDOW_UPDATE");
+    if (!stream) return;
     if (inc === 0) {
       return this.#streamError(stream, ErrorCode.PROTOCOL_ERROR, "zero window increment");
     }
-    stream.sendWindow += inc;
-    if (stream.sendWindow > MAX_WINDOW) {
+    if (!growSendWindow(stream, inc)) {
       return this.#streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, "stream window overflow");
     }
     stream.windowOpened();
@@ -779,104 +531,26 @@ export class H2Connection implements StreamOwner {
 
   // ---- helpers -------------------------------------------------------------------------
 
-  /** A stream id the peer could still open (never used): frames on it are errors. */
-  #idleStream(id: number): boolean {
-    const peerOpens = this.role === "server" ? (id & 1) === 1 : (id & 1) === 0;
-    return peerOpens ? id > this.#lastPeerStream : id >= this.#nextLocalStream;
-  }
-
   /** Resets a stream because of something the peer sent (§5.4.2). */
   #streamError(stream: H2Stream, code: number, message: string): void {
-    this.#chargeReset();
-    this.#checkBacklog();
+    this.#guard.chargeReset();
+    this.#guard.checkBacklog();
     stream.reset(code);
     this.#o.log.debug("http2 stream error", { stream: stream.id, code, detail: message });
   }
 
   /** Resets a stream the peer opened that we never took up. */
   #refuse(id: number, code: number): void {
-    this.#chargeReset();
-    this.#checkBacklog();
-    const [buf, at] = this.#w.frameInPlace(FrameType.RST_STREAM, 0, id, 4);
-    writeU32(buf, at, code);
-  }
-
-  /**
-   * Server: takes one token from the reset allowance for a stream the peer reset or made
-   * us reset; an empty bucket ends the connection (rapid reset, CVE-2023-44487).
-   */
-  #chargeReset(): void {
-    if (this.role !== "server") return;
-    const l = this.#local;
-    const now = this.#o.now ? this.#o.now() : this.#o.wheel.now();
-    if (this.#resetStamp >= 0 && now > this.#resetStamp) {
-      const refill = (now - this.#resetStamp) * l.resetRefillPerSecond / 1000;
-      this.#resetTokens = Math.min(l.maxResetBurst, this.#resetTokens + refill);
-    }
-    this.#resetStamp = now;
-    if (--this.#resetTokens < 0) {
-      throw new H2ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, "too many stream resets");
-    }
-  }
-
-  /** Ends a peer that makes us queue answers it does not read (ping/settings/reset floods). */
-  #checkBacklog(): void {
-    if (this.#w.controlBacklog >= MAX_QUEUED_CONTROL) {
-      throw new H2ConnectionError(
-        ErrorCode.ENHANCE_YOUR_CALM,
-        "the peer does not read the frames it asks for",
-      );
-    }
-  }
-
-  #sendSettings(): void {
-    const l = this.#local;
-    const entries: [number, number][] = [
-      [Setting.MAX_CONCURRENT_STREAMS, l.maxConcurrentStreams],
-      [Setting.INITIAL_WINDOW_SIZE, l.initialWindowSize],
-      [Setting.MAX_HEADER_LIST_SIZE, l.maxHeaderListSize],
-      [Setting.ENABLE_PUSH, 0],
-    ];
-    const [buf, at] = this.#w.frameInPlace(FrameType.SETTINGS, 0, 0, entries.length * 6);
-    entries.forEach(([k, v], i) => {
-      buf[at + i * 6] = k >> 8;
-      buf[at + i * 6 + 1] = k & 0xff;
-      writeU32(buf, at + i * 6 + 2, v);
-    });
-  }
-
-  #windowUpdate(id: number, inc: number): void {
-    const [buf, at] = this.#w.frameInPlace(FrameType.WINDOW_UPDATE, 0, id, 4);
-    writeU32(buf, at, inc);
+    this.#guard.chargeReset();
+    this.#guard.checkBacklog();
+    this.#w.u32Frame(FrameType.RST_STREAM, 0, id, code);
   }
 
   #goaway(code: number, message: string): void {
     // A later GOAWAY never raises the last stream id (§6.8): streams refused since stay so.
-    if (!this.#goawaySent) this.#goawayLast = this.#lastPeerStream;
+    if (!this.#goawaySent) this.#goawayLast = this.#streams.lastPeerStream;
     this.#goawaySent = true;
-    const debug = new TextEncoder().encode(message.slice(0, 200));
-    const [buf, at] = this.#w.frameInPlace(FrameType.GOAWAY, 0, 0, 8 + debug.length);
-    writeU32(buf, at, this.#goawayLast);
-    writeU32(buf, at + 4, code);
-    buf.set(debug, at + 8);
-  }
-
-  /** Waits until the connection has news for a blocked writer (window, drain, close). */
-  #park(stream: H2Stream): Promise<void> {
-    if (!stream.parked) {
-      stream.parked = true;
-      this.#parked.push(stream);
-    }
-    return stream.waitWindow();
-  }
-
-  #wakeParked(): void {
-    const list = this.#parked;
-    for (let i = 0; i < list.length; i++) {
-      list[i].parked = false;
-      list[i].windowOpened();
-    }
-    list.length = 0;
+    this.#w.goaway(this.#goawayLast, code, message);
   }
 
   #armIdle(): void {
@@ -909,13 +583,12 @@ export class H2Connection implements StreamOwner {
     this.#closed = true;
     this.#closeReason = new H2ConnectionError(code, message);
     this.#idleTimer?.cancel();
-    this.#block = null;
+    this.#block.clear();
     if (code !== ErrorCode.NO_ERROR) {
       this.#o.log.debug("http2 connection error", { code, detail: message, role: this.role });
     }
-    for (const st of [...this.#streams.values()]) st.fail(this.#closedError());
-    this.#streams.clear();
-    this.#wakeParked();
+    this.#streams.failAll(() => this.#closedError());
+    this.#parked.wakeAll();
     let finished = false;
     const finish = () => {
       if (finished) return;

@@ -9,8 +9,12 @@ export class Slab {
   #chunk: Uint8Array;
   #used = 0;
 
-  /** @param size bytes per chunk; copies larger than a quarter of it get their own array */
-  constructor(size = 64 * 1024) {
+  /**
+   * @param size bytes per chunk; copies larger than a quarter of it get their own array. A
+   * retained slice keeps its whole chunk alive, so chunks are small: a peer that leaves a
+   * byte unread on each stream pins at most one chunk per stream.
+   */
+  constructor(size = 16 * 1024) {
     this.#size = size;
     this.#chunk = new Uint8Array(size);
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ChunkedDecoder, MAX_CHUNK_LINE } from "../../../src/dataplane/http/chunked_decoder.ts";
 import { H1BodyReader } from "../../../src/dataplane/http/h1_body_reader.ts";
+import type { Framing } from "../../../src/dataplane/http/h1_framing.ts";
 import { HttpParseError } from "../../../src/dataplane/http/parse_error.ts";
 import { ConnReader } from "../../../src/net/conn_reader.ts";
 
@@ -255,24 +256,25 @@ function scripted(parts: string[]): { read(p: Uint8Array): Promise<number | null
   };
 }
 
+/** A reader of a chunked body on `reader` that records in `ends` how the body ended. */
+function chunkedBody(reader: ConnReader, ends: boolean[]): H1BodyReader {
+  const framing: Framing = {
+    kind: "chunked",
+    length: -1,
+    close: false,
+    connection: [],
+    upgrade: null,
+    expectContinue: false,
+  };
+  return new H1BodyReader(reader, framing, LIMITS, (clean) => ends.push(clean));
+}
+
 Deno.test("H1BodyReader reads a chunked body across reads and leaves the next request", async () => {
   const reader = new ConnReader(
     scripted(["4\r\nab", "cd\r\n3;x=1\r\nefg\r\n0\r\nT: 1\r", "\n\r\nGET"]),
   );
   const ends: boolean[] = [];
-  const body = new H1BodyReader(
-    reader,
-    {
-      kind: "chunked",
-      length: -1,
-      close: false,
-      connection: [],
-      upgrade: null,
-      expectContinue: false,
-    },
-    LIMITS,
-    (clean) => ends.push(clean),
-  );
+  const body = chunkedBody(reader, ends);
   let got = "";
   for (let c = await body.read(); c !== null; c = await body.read()) got += text(c);
   assert.equal(got, "abcdefg");
@@ -284,19 +286,7 @@ Deno.test("H1BodyReader reads a chunked body across reads and leaves the next re
 Deno.test("H1BodyReader fails the body (connection not reusable) on a chunked framing error", async () => {
   const reader = new ConnReader(scripted(["4\r\nabcd\r\nzz\r\n"]));
   const ends: boolean[] = [];
-  const body = new H1BodyReader(
-    reader,
-    {
-      kind: "chunked",
-      length: -1,
-      close: false,
-      connection: [],
-      upgrade: null,
-      expectContinue: false,
-    },
-    LIMITS,
-    (clean) => ends.push(clean),
-  );
+  const body = chunkedBody(reader, ends);
   await assert.rejects(
     async () => {
       for (let c = await body.read(); c !== null; c = await body.read()) { /* drain */ }

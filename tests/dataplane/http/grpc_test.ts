@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import {
   GrpcStatus,
   grpcStatusForFailure,
-  grpcStatusForHttp,
   isGrpc,
   parseGrpcTimeout,
 } from "../../../src/dataplane/http/grpc.ts";
@@ -64,25 +63,6 @@ Deno.test("grpcStatusForFailure maps skiff's failure reasons", () => {
     ["something_new", GrpcStatus.UNAVAILABLE],
   ];
   for (const [reason, status] of table) assert.equal(grpcStatusForFailure(reason), status, reason);
-});
-
-Deno.test("grpcStatusForHttp follows gRPC's HTTP-to-status mapping", () => {
-  const table: [number, number][] = [
-    [400, 13], // INTERNAL
-    [401, 16], // UNAUTHENTICATED
-    [403, 7], // PERMISSION_DENIED
-    [404, 12], // UNIMPLEMENTED
-    [429, 14], // UNAVAILABLE
-    [502, 14],
-    [503, 14],
-    [504, 14],
-    [200, 2], // UNKNOWN: a non-gRPC reply is no gRPC status
-    [301, 2],
-    [405, 2],
-    [500, 2],
-    [501, 2],
-  ];
-  for (const [http, status] of table) assert.equal(grpcStatusForHttp(http), status, `HTTP ${http}`);
 });
 
 Deno.test("isGrpc recognises gRPC content types, not gRPC-Web", () => {

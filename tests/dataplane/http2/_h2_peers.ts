@@ -4,7 +4,8 @@
  * exact bytes and parses what comes back. Every read has a deadline.
  * @module
  */
-import { silentLogger, systemClock, TimerWheel } from "../../../src/core/mod.ts";
+import { concatBytes, silentLogger, systemClock, TimerWheel } from "../../../src/core/mod.ts";
+import { readWithin } from "../../_harness/mod.ts";
 import {
   FRAME_HEADER,
   FrameType,
@@ -217,13 +218,7 @@ export function u32(v: number): number[] {
 
 /** Joins byte arrays. */
 export function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** A GOAWAY as received. */
@@ -376,21 +371,8 @@ export class RawH2 {
   async #fill(timeoutMs: number): Promise<void> {
     if (timeoutMs <= 0) throw new Error("No frame from the peer before the deadline");
     const chunk = new Uint8Array(64 * 1024);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.close();
-    }, timeoutMs);
-    let n: number | null = null;
-    try {
-      n = await this.conn.read(chunk);
-    } catch (err) {
-      if (!timedOut && !(err instanceof Deno.errors.ConnectionReset)) throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-    if (timedOut) throw new Error(`No frame from the peer within ${timeoutMs} ms`);
-    if (n === null) {
+    const n = await readWithin(this.conn, chunk, timeoutMs, "frame", () => this.close());
+    if (n === null || n === "reset") { // a reset counts as the end of the stream
       this.#eof = true;
       return;
     }
