@@ -47,7 +47,10 @@ async function run(configFile: string | undefined, level: LogLevel): Promise<num
   }
   log.info("skiff started", { config: configFile ?? "(embedded default)" });
   const stopped = Promise.withResolvers<void>();
+  let stopping = false;
   const stop = (signal: string) => {
+    if (stopping) return; // a second signal (e.g. to the whole process group) changes nothing
+    stopping = true;
     log.info("shutting down", { signal });
     sidecar.stop().finally(() => stopped.resolve());
   };
