@@ -242,36 +242,44 @@ Deno.test({
   },
 });
 
+/**
+ * Sends one raw gRPC call with `grpc-timeout: value` through skiff to an upstream that never
+ * answers (the route has no timeout of its own) and returns the reply and what the upstream saw.
+ */
+async function callBlackhole(value: string) {
+  await using blackhole = await startH2Upstream(() => {});
+  await using sidecar = await startSidecar(config(freePort(), blackhole.port, freePort()));
+  const session = await h2Connect(sidecar.port("grpc"));
+  try {
+    const reply = await h2Request(session, {
+      ":method": "POST",
+      ":path": "/skiff.test.Echo/Unary",
+      "content-type": "application/grpc",
+      te: "trailers",
+      "grpc-timeout": value,
+      "x-target": "blackhole",
+    }, new Uint8Array([0, 0, 0, 0, 0]));
+    return { reply, upstream: blackhole.requests };
+  } finally {
+    await closeSession(session);
+  }
+}
+
 Deno.test({
   name: "gRPC: skiff enforces the grpc-timeout header with a trailers-only DEADLINE_EXCEEDED",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    // The upstream never answers and the route has no timeout: only grpc-timeout ends it.
-    await using blackhole = await startH2Upstream(() => {});
-    await using sidecar = await startSidecar(config(freePort(), blackhole.port, freePort()));
-    const session = await h2Connect(sidecar.port("grpc"));
-    try {
-      const reply = await h2Request(session, {
-        ":method": "POST",
-        ":path": "/skiff.test.Echo/Unary",
-        "content-type": "application/grpc",
-        te: "trailers",
-        "grpc-timeout": "200m",
-        "x-target": "blackhole",
-      }, new Uint8Array([0, 0, 0, 0, 0]));
-      assert.equal(reply.status, 200);
-      // Trailers-only: grpc-status in the one header block, no body, no trailers.
-      assert.equal(reply.headers["grpc-status"], String(grpc.status.DEADLINE_EXCEEDED));
-      assert.equal(reply.headers["x-skiff-error"], "upstream_timeout");
-      assert.equal(reply.headers["content-type"], "application/grpc");
-      assert.equal(reply.body.length, 0);
-      assert.equal(reply.trailers, null);
-      assert.equal(blackhole.requests.length, 1);
-      assert.equal(blackhole.requests[0].headers["grpc-timeout"], "200m");
-    } finally {
-      await closeSession(session);
-    }
+    const { reply, upstream } = await callBlackhole("200m");
+    assert.equal(reply.status, 200);
+    // Trailers-only: grpc-status in the one header block, no body, no trailers.
+    assert.equal(reply.headers["grpc-status"], String(grpc.status.DEADLINE_EXCEEDED));
+    assert.equal(reply.headers["x-skiff-error"], "upstream_timeout");
+    assert.equal(reply.headers["content-type"], "application/grpc");
+    assert.equal(reply.body.length, 0);
+    assert.equal(reply.trailers, null);
+    assert.equal(upstream.length, 1);
+    assert.equal(upstream[0].headers["grpc-timeout"], "200m");
   },
 });
 
@@ -280,23 +288,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    await using blackhole = await startH2Upstream(() => {});
-    await using sidecar = await startSidecar(config(freePort(), blackhole.port, freePort()));
-    const session = await h2Connect(sidecar.port("grpc"));
-    try {
-      const reply = await h2Request(session, {
-        ":method": "POST",
-        ":path": "/skiff.test.Echo/Unary",
-        "content-type": "application/grpc",
-        te: "trailers",
-        "grpc-timeout": "0m",
-        "x-target": "blackhole",
-      }, new Uint8Array([0, 0, 0, 0, 0]));
-      assert.equal(reply.headers["grpc-status"], String(grpc.status.DEADLINE_EXCEEDED));
-      assert.equal(reply.headers["x-skiff-error"], "upstream_timeout");
-      assert.equal(blackhole.requests.length, 0, "an expired call is not sent upstream");
-    } finally {
-      await closeSession(session);
-    }
+    const { reply, upstream } = await callBlackhole("0m");
+    assert.equal(reply.headers["grpc-status"], String(grpc.status.DEADLINE_EXCEEDED));
+    assert.equal(reply.headers["x-skiff-error"], "upstream_timeout");
+    assert.equal(upstream.length, 0, "an expired call is not sent upstream");
   },
 });

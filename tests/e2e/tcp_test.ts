@@ -19,6 +19,29 @@ import { metric } from "./_admin_api.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * A sidecar with one TCP listener `db` forwarding to cluster `cluster` of `ports` (and an
+ * admin server); `tcp` and `listener` add keys to the listener's `tcp:` map and block.
+ */
+function tcpSidecar(
+  cluster: string,
+  ports: number[],
+  extra: { tcp?: string; listener?: string } = {},
+) {
+  return startSidecar(`
+admin: { address: "127.0.0.1:0" }
+listeners:
+  - name: db
+    address: 127.0.0.1:0
+    protocol: tcp
+    tcp: { cluster: ${cluster}${extra.tcp ? ", " + extra.tcp : ""} }
+${extra.listener ? "    " + extra.listener + "\n" : ""}clusters:
+  - name: ${cluster}
+    endpoints:
+${ports.map((port) => `      - address: "127.0.0.1:${port}"`).join("\n")}
+`);
+}
+
 /** A server-first upstream: writes a banner on connect, then echoes. */
 function startBannerServer(banner: string) {
   return startTcpServer(async (conn) => {
@@ -33,17 +56,7 @@ function startBannerServer(banner: string) {
 
 Deno.test("tcp: bytes are echoed, and a half-close delivers all data before EOF", async () => {
   await using echo = startTcpEcho();
-  await using s = await startSidecar(`
-admin: { address: "127.0.0.1:0" }
-listeners:
-  - name: db
-    address: 127.0.0.1:0
-    protocol: tcp
-    tcp: { cluster: echo }
-clusters:
-  - name: echo
-    endpoints: [{ address: "127.0.0.1:${echo.port}" }]
-`);
+  await using s = await tcpSidecar("echo", [echo.port]);
   await using c = await RawConn.connect(s.port("db"));
   // Interactive: a small write comes back before the client stops sending.
   await c.send("ping\n");
@@ -72,16 +85,7 @@ Deno.test("tcp: an upstream that half-closes first still receives the client's b
     await conn.closeWrite();
     received.push(decoder.decode(await new RawConn(conn).readToEnd()));
   });
-  await using s = await startSidecar(`
-listeners:
-  - name: db
-    address: 127.0.0.1:0
-    protocol: tcp
-    tcp: { cluster: up }
-clusters:
-  - name: up
-    endpoints: [{ address: "127.0.0.1:${up.port}" }]
-`);
+  await using s = await tcpSidecar("up", [up.port]);
   await using c = await RawConn.connect(s.port("db"));
   assert.equal(decoder.decode(await c.readToEnd()), "bye"); // EOF after the goodbye
   await c.send("late words");
@@ -91,17 +95,7 @@ clusters:
 });
 
 Deno.test("tcp: when the upstream refuses, the client connection is closed", async () => {
-  await using s = await startSidecar(`
-admin: { address: "127.0.0.1:0" }
-listeners:
-  - name: db
-    address: 127.0.0.1:0
-    protocol: tcp
-    tcp: { cluster: gone }
-clusters:
-  - name: gone
-    endpoints: [{ address: "127.0.0.1:${freePort()}" }]
-`);
+  await using s = await tcpSidecar("gone", [freePort()]);
   await using c = await RawConn.connect(s.port("db"));
   await c.send("hello?");
   assert.equal((await c.readToEnd()).length, 0);
@@ -115,16 +109,7 @@ clusters:
 
 Deno.test("tcp: an idle tunnel is closed after tcp.idle_timeout", async () => {
   await using echo = startTcpEcho();
-  await using s = await startSidecar(`
-listeners:
-  - name: db
-    address: 127.0.0.1:0
-    protocol: tcp
-    tcp: { cluster: echo, idle_timeout: 300ms }
-clusters:
-  - name: echo
-    endpoints: [{ address: "127.0.0.1:${echo.port}" }]
-`);
+  await using s = await tcpSidecar("echo", [echo.port], { tcp: "idle_timeout: 300ms" });
   await using c = await RawConn.connect(s.port("db"));
   await c.send("still here?");
   assert.equal(decoder.decode(await c.readExactly(11)), "still here?");
@@ -166,18 +151,7 @@ clusters:
 
 Deno.test("tcp: a refusing endpoint is skipped for the next one", async () => {
   await using echo = startTcpEcho();
-  await using s = await startSidecar(`
-listeners:
-  - name: db
-    address: 127.0.0.1:0
-    protocol: tcp
-    tcp: { cluster: two }
-clusters:
-  - name: two
-    endpoints:
-      - address: "127.0.0.1:${freePort()}"
-      - address: "127.0.0.1:${echo.port}"
-`);
+  await using s = await tcpSidecar("two", [freePort(), echo.port]);
   // Round robin starts on either endpoint; every connection ends up at the echo server.
   for (let i = 0; i < 4; i++) {
     await using c = await RawConn.connect(s.port("db"));
@@ -190,18 +164,9 @@ clusters:
 
 Deno.test("tcp: max_connections closes extra connections without a byte", async () => {
   await using echo = startTcpEcho();
-  await using s = await startSidecar(`
-admin: { address: "127.0.0.1:0" }
-listeners:
-  - name: db
-    address: 127.0.0.1:0
-    protocol: tcp
-    tcp: { cluster: echo }
-    limits: { max_connections: 1 }
-clusters:
-  - name: echo
-    endpoints: [{ address: "127.0.0.1:${echo.port}" }]
-`);
+  await using s = await tcpSidecar("echo", [echo.port], {
+    listener: "limits: { max_connections: 1 }",
+  });
   await using c1 = await RawConn.connect(s.port("db"));
   await c1.send("one");
   assert.equal(decoder.decode(await c1.readExactly(3)), "one");
