@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # skiff as a reverse proxy next to its peers, measured in one run on this machine:
-# direct (no proxy), skiff, nginx (1 worker, upstream keepalive) and HAProxy (1 thread),
-# all in front of the same upstream (an nginx worker answering a fixed 20-byte body).
+# direct (no proxy), skiff (one isolate, and node mode with 1 and 2 data-plane Workers),
+# nginx (1 and 2 workers, upstream keepalive) and HAProxy (1 thread), all in front of the
+# same upstream (an nginx worker answering a fixed 20-byte body).
 #
 #   bash bench/proxy_vs_peers.sh            # or: deno task bench:proxy
 #   DURATION=10 ROUNDS=3 bash bench/proxy_vs_peers.sh
+#   WORKERS="" bash bench/proxy_vs_peers.sh   # skip the node-mode variants
 #
 # Uses wrk (HTTP/1.1), h2load (HTTP/2) and nginx/haproxy when installed; installs nothing and
 # skips what is missing. Every figure is reported next to a peer measured in the same run,
@@ -15,12 +17,14 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5}        # seconds per wrk run
 ROUNDS=${ROUNDS:-3}            # rounds; each target is measured once per round, interleaved
 CONNS=${CONNS:-"10 50"}        # wrk connection counts
+WORKERS=${WORKERS-"1 2"}       # skiff node-mode variants (workers: N) measured too; "" for none
 DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 BASE=${BASE_PORT:-18700}
 UP=$BASE; SKIFF=$((BASE + 1)); NGINX=$((BASE + 2)); HAPROXY=$((BASE + 3)); ADMIN=$((BASE + 4))
 L4=$((BASE + 7))
 WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
 PIDS=()
+declare -A WPORT WPID WCOLD
 
 cleanup() {
   # A proxy that died during the run is a finding, not noise: show why.
@@ -28,6 +32,12 @@ cleanup() {
     echo "skiff exited during the run; the end of its log:" >&2
     tail -n 20 "$WORK/skiff.err" >&2 || true
   fi
+  for w in ${!WPID[@]}; do
+    if ! kill -0 "${WPID[$w]}" 2>/dev/null; then
+      echo "skiff (workers: $w) exited during the run; the end of its log:" >&2
+      tail -n 20 "$WORK/skiff-w$w.err" >&2 || true
+    fi
+  done
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
@@ -83,6 +93,19 @@ $DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-wr
 wait_http "http://127.0.0.1:$SKIFF/" 30
 SKIFF_COLD=$(( $(now_ms) - start ))
 
+# --- skiff in node mode: N data-plane Workers sharing the port (workers: N) -----------------
+for w in $WORKERS; do
+  WPORT[$w]=$((BASE + 10 + w))
+  sed -e "s/127.0.0.1:$SKIFF/127.0.0.1:${WPORT[$w]}/" -e "/^admin:/d" "$WORK/skiff.yaml" >"$WORK/skiff-w$w.yaml"
+  echo "workers: $w" >>"$WORK/skiff-w$w.yaml"
+  start=$(now_ms)
+  $DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write --allow-env \
+    --allow-sys --unstable-net src/main.ts run -c "$WORK/skiff-w$w.yaml" --log-level warn \
+    2>"$WORK/skiff-w$w.err" & WPID[$w]=$!; PIDS+=(${WPID[$w]})
+  wait_http "http://127.0.0.1:${WPORT[$w]}/" 30
+  WCOLD[$w]=$(( $(now_ms) - start ))
+done
+
 # --- nginx as a proxy -----------------------------------------------------------------------
 cat >"$WORK/nginx.conf" <<EOF
 worker_processes 1; daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
@@ -96,6 +119,13 @@ start=$(now_ms)
 nginx -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=($NGINX_PID)
 wait_http "http://127.0.0.1:$NGINX/" 10
 NGINX_COLD=$(( $(now_ms) - start ))
+# The same nginx with two workers, next to skiff's multi-Worker mode.
+NGINX2=$((BASE + 8))
+sed -e "s/worker_processes 1;/worker_processes 2;/" -e "s/listen 127.0.0.1:$NGINX;/listen 127.0.0.1:$NGINX2;/" \
+  -e "s|pid $WORK/nginx.pid|pid $WORK/nginx2.pid|" -e "s|error_log $WORK/nginx.err|error_log $WORK/nginx2.err|" \
+  "$WORK/nginx.conf" >"$WORK/nginx2.conf"
+nginx -c "$WORK/nginx2.conf" -p "$WORK" & NGINX2_PID=$!; PIDS+=($NGINX2_PID)
+wait_http "http://127.0.0.1:$NGINX2/" 10
 
 # --- HAProxy --------------------------------------------------------------------------------
 HAPROXY_PID=""
@@ -128,13 +158,18 @@ wait_http "http://127.0.0.1:$L4/" 30
 
 
 sleep 1 # let start-up work settle before reading idle memory
-SKIFF_IDLE=$(rss_kb $SKIFF_PID); NGINX_IDLE=$(tree_rss_kb $NGINX_PID)
+SKIFF_IDLE=$(rss_kb $SKIFF_PID); NGINX_IDLE=$(tree_rss_kb $NGINX_PID); NGINX2_IDLE=$(tree_rss_kb $NGINX2_PID)
+declare -A WIDLE; for w in $WORKERS; do WIDLE[$w]=$(rss_kb "${WPID[$w]}"); done
 HAPROXY_IDLE=$([ -n "$HAPROXY_PID" ] && tree_rss_kb $HAPROXY_PID || echo 0)
 
 declare -A RPS P50 P99 PEAK CPU
-targets="direct deno-l4 skiff nginx"; [ -n "$HAPROXY_PID" ] && targets="$targets haproxy"
-port_of() { case $1 in direct) echo $UP;; deno-l4) echo $L4;; skiff) echo $SKIFF;; nginx) echo $NGINX;; haproxy) echo $HAPROXY;; esac; }
-pid_of() { case $1 in deno-l4) echo $L4_PID;; skiff) echo $SKIFF_PID;; nginx) echo $NGINX_PID;; haproxy) echo $HAPROXY_PID;; *) echo "";; esac; }
+targets="direct deno-l4 skiff"
+for w in $WORKERS; do targets="$targets skiff-w$w"; done
+targets="$targets nginx nginx-w2"; [ -n "$HAPROXY_PID" ] && targets="$targets haproxy"
+port_of() { case $1 in direct) echo $UP;; deno-l4) echo $L4;; skiff) echo $SKIFF;; skiff-w*) echo "${WPORT[${1#skiff-w}]}";;
+  nginx) echo $NGINX;; nginx-w2) echo $NGINX2;; haproxy) echo $HAPROXY;; esac; }
+pid_of() { case $1 in deno-l4) echo $L4_PID;; skiff) echo $SKIFF_PID;; skiff-w*) echo "${WPID[${1#skiff-w}]}";;
+  nginx) echo $NGINX_PID;; nginx-w2) echo $NGINX2_PID;; haproxy) echo $HAPROXY_PID;; *) echo "";; esac; }
 
 # CPU clock ticks (user, system) of a process and its children, from /proc.
 cpu_ticks() {
@@ -215,7 +250,11 @@ printf "| %-8s | %8s | %14s | %10s |\n" proxy idle "peak under load" "cold start
 printf "|%s|\n" "----------|----------|-----------------|------------"
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 printf "| %-8s | %8s | %15s | %10s |\n" skiff "$(mib "$SKIFF_IDLE")" "$(mib "${PEAK[skiff]:-0}")" "$SKIFF_COLD"
+for w in $WORKERS; do
+  printf "| %-8s | %8s | %15s | %10s |\n" "skiff-w$w" "$(mib "${WIDLE[$w]}")" "$(mib "${PEAK[skiff-w$w]:-0}")" "${WCOLD[$w]}"
+done
 printf "| %-8s | %8s | %15s | %10s |\n" nginx "$(mib "$NGINX_IDLE")" "$(mib "${PEAK[nginx]:-0}")" "$NGINX_COLD"
+printf "| %-8s | %8s | %15s | %10s |\n" nginx-w2 "$(mib "$NGINX2_IDLE")" "$(mib "${PEAK[nginx-w2]:-0}")" "-"
 [ -n "$HAPROXY_PID" ] && printf "| %-8s | %8s | %15s | %10s |\n" haproxy "$(mib "$HAPROXY_IDLE")" "$(mib "${PEAK[haproxy]:-0}")" "$HAPROXY_COLD"
 
 # --- HTTP/2 (h2c prior knowledge) through skiff -------------------------------------------

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, configJsonSchema, defaultConfig, loadConfigFile } from "./config/mod.ts";
 import { Logger, type LogLevel, mathRng, systemClock } from "./core/mod.ts";
 import { Sidecar } from "./runtime/sidecar.ts";
+import { WorkerNode } from "./runtime/worker_node.ts";
 import { runDemo } from "./demo/mod.ts";
 
 const stderr = (line: string) => console.error(line);
@@ -38,14 +39,17 @@ async function run(configFile: string | undefined, level: LogLevel): Promise<num
     e.preventDefault();
     log.error("unhandled rejection (bug)", { err: e.reason });
   });
-  const sidecar = new Sidecar(config, { clock: systemClock, rng: mathRng, log });
+  const workers = config.workers === "auto" ? navigator.hardwareConcurrency : config.workers;
+  const sidecar = workers === 0
+    ? new Sidecar(config, { clock: systemClock, rng: mathRng, log })
+    : new WorkerNode(config, workers, { clock: systemClock, log, logLevel: level });
   try {
     await sidecar.start();
   } catch (err) {
     log.error("cannot start", { err, config: configFile ?? "(embedded default)" });
     return 1;
   }
-  log.info("skiff started", { config: configFile ?? "(embedded default)" });
+  log.info("skiff started", { config: configFile ?? "(embedded default)", workers });
   const stopped = Promise.withResolvers<void>();
   let stopping = false;
   const stop = (signal: string) => {

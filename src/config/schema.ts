@@ -331,6 +331,18 @@ const AccessLog = z.strictObject({
   error: 'access_log.sink "file" needs a path — add path: with the file to write to',
 });
 
+const Workers = z.union([
+  z.literal("auto"),
+  z.number().int().min(0).max(64),
+], {
+  error: (iss) =>
+    iss.input === undefined
+      ? undefined
+      : `expected a number of Workers from 0 to 64 or "auto", got ${
+        describeValue(iss.input)
+      } — use 0 beside one service, "auto" for one per CPU`,
+});
+
 /** The whole skiff configuration file. */
 export const ConfigSchema = z.strictObject({
   admin: Admin.optional().describe("The admin HTTP server; not started when absent."),
@@ -340,6 +352,10 @@ export const ConfigSchema = z.strictObject({
   }).describe("The addresses skiff accepts traffic on."),
   clusters: z.array(Cluster).default([]).describe(
     "Named groups of upstream endpoints that routes and tcp proxies send to.",
+  ),
+  workers: Workers.default(0).describe(
+    'Data-plane Workers: 0 serves in the main isolate (a sidecar); N or "auto" (one per CPU) ' +
+      "runs N Workers that share the listeners (SO_REUSEPORT) and one shared-memory stats block.",
   ),
 });
 

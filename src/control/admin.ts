@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.ts";
 import { formatAddress, type SocketAddress } from "../config/address.ts";
 import type { Logger } from "../core/logger.ts";
-import type { ClusterRuntime } from "../dataplane/cluster.ts";
+import type { ClusterView } from "../dataplane/cluster_view.ts";
 import {
   type MetricsRegistry,
   PROMETHEUS_CONTENT_TYPE,
@@ -12,7 +12,8 @@ import {
 export interface AdminSource {
   /** The effective (validated, defaults applied) configuration. */
   config(): Config;
-  clusters(): Iterable<ClusterRuntime>;
+  /** The clusters as `/clusters` shows them (summed over Workers in node mode). */
+  clusters(): Iterable<ClusterView>;
   registry: MetricsRegistry;
   /** True once every listener is bound. */
   ready(): boolean;
@@ -34,7 +35,7 @@ export function adminHandler(src: AdminSource): (req: Request) => Response {
       case "/config":
         return json(src.config(), configReplacer);
       case "/clusters":
-        return json([...src.clusters()].map(clusterView));
+        return json([...src.clusters()]);
       case "/metrics":
         return new Response(renderPrometheus(src.registry), {
           headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
@@ -62,32 +63,6 @@ function configReplacer(_key: string, value: unknown): unknown {
     return formatAddress(value as SocketAddress);
   }
   return value;
-}
-
-function clusterView(c: ClusterRuntime) {
-  return {
-    name: c.name,
-    lb_policy: c.config.lb_policy,
-    protocol: c.config.protocol,
-    active_requests: c.active,
-    requests: c.requests,
-    retries: c.counters.retries.value,
-    retry_budget_exhausted: c.counters.retryBudgetExhausted.value,
-    endpoints: c.hosts.map((h) => {
-      const pool = c.existingPool(h);
-      const s = h.toJSON();
-      return {
-        address: h.key,
-        weight: s.weight,
-        labels: h.endpoint.labels,
-        active_requests: s.active,
-        requests: s.requests,
-        failures: s.failures,
-        ewma_ms: Math.round(s.ewmaMs * 1000) / 1000,
-        connections: pool ? { open: pool.open, idle: pool.idle, pending: pool.pending } : null,
-      };
-    }),
-  };
 }
 
 /** The admin HTTP server on its own port. */

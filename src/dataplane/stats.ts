@@ -8,7 +8,8 @@ import type {
   HistogramFamily,
   MetricsRegistry,
 } from "../telemetry/mod.ts";
-import type { ClusterCounters, ClusterRuntime } from "./cluster.ts";
+import type { ClusterCounters } from "./cluster.ts";
+import type { ClusterView } from "./cluster_view.ts";
 import type { Detected } from "./detect.ts";
 import type { Exchange, ExchangeSink } from "./exchange.ts";
 import type { ListenerEvents } from "./listener.ts";
@@ -38,7 +39,7 @@ export class DataplaneStats implements ExchangeSink {
   readonly #errors: CounterFamily<readonly ["listener", "reason"]>;
   readonly #malformed: CounterFamily<readonly ["listener", "reason"]>;
   readonly #timeouts: CounterFamily<readonly ["listener", "kind"]>;
-  readonly #connActive: GaugeFamily<readonly ["listener"]>;
+  readonly #connActive: GaugeFamily<readonly string[]>;
   readonly #connTotal: CounterFamily<readonly ["listener"]>;
   readonly #detected: CounterFamily<readonly ["listener", "protocol"]>;
   readonly #bytesIn: CounterFamily<readonly ["listener"]>;
@@ -49,10 +50,23 @@ export class DataplaneStats implements ExchangeSink {
   readonly #routes = new Map<string, RouteSeries>();
   readonly #listeners = new Map<string, ListenerSeries>();
   readonly #log: AccessLogSink;
+  readonly #worker: string | undefined;
 
-  constructor(registry: MetricsRegistry, accessLog: AccessLogSink) {
+  /**
+   * @param registry where the families are registered
+   * @param accessLog where finished exchanges are logged
+   * @param options `worker`: in node mode (data-plane Workers), the Worker's index — gauges
+   *   that go up and down get a `worker` label so that a restarted Worker starts its own
+   *   from zero instead of inheriting a dead Worker's open connections
+   */
+  constructor(
+    registry: MetricsRegistry,
+    accessLog: AccessLogSink,
+    options: { worker?: string } = {},
+  ) {
     const r = registry;
     this.#log = accessLog;
+    this.#worker = options.worker;
     this.#requests = r.counter(
       "skiff_requests",
       "HTTP requests completed, by listener, route, cluster and status class.",
@@ -91,7 +105,7 @@ export class DataplaneStats implements ExchangeSink {
     this.#connActive = r.gauge(
       "skiff_downstream_connections_active",
       "Open downstream connections.",
-      ["listener"] as const,
+      (this.#worker === undefined ? ["listener"] : ["listener", "worker"]) as readonly string[],
     );
     this.#connTotal = r.counter(
       "skiff_downstream_connections",
@@ -139,7 +153,7 @@ export class DataplaneStats implements ExchangeSink {
    * how many clusters there are, and per cluster the requests in flight and the open
    * upstream connections.
    */
-  watchClusters(registry: MetricsRegistry, clusters: () => Iterable<ClusterRuntime>): void {
+  watchClusters(registry: MetricsRegistry, clusters: () => Iterable<ClusterView>): void {
     registry.gaugeFn("skiff_clusters", "Clusters configured.", () => {
       let n = 0;
       for (const _ of clusters()) n++;
@@ -149,7 +163,7 @@ export class DataplaneStats implements ExchangeSink {
       "skiff_upstream_requests_active",
       "Requests in flight to the cluster.",
       ["cluster"] as const,
-      () => perCluster(clusters(), (c) => c.active),
+      () => perCluster(clusters(), (c) => c.active_requests),
     );
     registry.gaugeFamilyFn(
       "skiff_upstream_connections_active",
@@ -161,7 +175,10 @@ export class DataplaneStats implements ExchangeSink {
 
   /** Listener event hooks for one listener. */
   listenerEvents(listener: string): ListenerEvents {
-    const active = this.#connActive.labels(listener);
+    const active = this.#worker === undefined
+      ? this.#connActive.labels(listener)
+      : this.#connActive.labels(listener, this.#worker);
+    active.set(0); // a restarted Worker takes over its predecessor's series
     const total = this.#connTotal.labels(listener);
     const overflow = this.#errors.labels(listener, "overflow");
     return {
@@ -253,17 +270,17 @@ export class DataplaneStats implements ExchangeSink {
 
 /** One series per cluster, labelled with its name, with the value `read` gives. */
 function perCluster(
-  clusters: Iterable<ClusterRuntime>,
-  read: (c: ClusterRuntime) => number,
+  clusters: Iterable<ClusterView>,
+  read: (c: ClusterView) => number,
 ): CallbackSeries<readonly ["cluster"]>[] {
   const series = [];
   for (const c of clusters) series.push({ labelValues: [c.name] as const, value: read(c) });
   return series;
 }
 
-/** Open upstream connections of a cluster, over the pools of its current hosts. */
-function openConnections(c: ClusterRuntime): number {
+/** Open upstream connections of a cluster, over its endpoints' pools. */
+function openConnections(c: ClusterView): number {
   let open = 0;
-  for (const h of c.hosts) open += c.existingPool(h)?.open ?? 0;
+  for (const e of c.endpoints) open += e.connections?.open ?? 0;
   return open;
 }

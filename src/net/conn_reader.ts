@@ -91,7 +91,7 @@ export class ConnReader {
     const buf = this.buf;
     const at = this.end;
     try {
-      const n = await this.#reader.read(buf.subarray(at));
+      const n = await this.#reader.read(at === 0 ? buf : buf.subarray(at));
       if (n === null) return 0;
       // Taking every buffered byte while the read was in flight resets `end` to 0 (and
       // `unshift` may swap the buffer): the new bytes must follow what is buffered now.

@@ -11,6 +11,11 @@ export interface AccessLogSink {
   readonly dropped: number;
   /** Queues one record; never throws. */
   write(record: AccessLogRecord): void;
+  /**
+   * Queues one record already formatted as a JSON line (without the newline), as a
+   * data-plane Worker sends it to the main isolate; never throws.
+   */
+  writeLine(line: string): void;
   /** Resolves once every record queued before the call has been written or dropped. */
   flush(): Promise<void>;
   /** Flushes, then releases the destination; later writes are dropped. Idempotent. */

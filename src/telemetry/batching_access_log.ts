@@ -73,7 +73,12 @@ export class BatchingAccessLog implements AccessLogSink {
   /** Serialises and buffers one record; drops it when closed or when the buffer is full. */
   write(record: AccessLogRecord): void {
     if (this.#closing) return this.#drop(1);
-    const line = formatAccessLogRecord(record);
+    this.writeLine(formatAccessLogRecord(record));
+  }
+
+  /** Buffers one formatted record; drops it when closed or when the buffer is full. */
+  writeLine(line: string): void {
+    if (this.#closing) return this.#drop(1);
     if (this.#bytes + line.length + 1 > this.#opts.maxBufferBytes) {
       if (!this.#overflowing) {
         this.#overflowing = true;

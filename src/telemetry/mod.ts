@@ -29,6 +29,7 @@ export type {
   ScalarSeries,
 } from "./collector.ts";
 export { heapMetricStorage, type MetricCells, type MetricStorage } from "./metric_storage.ts";
+export { type SharedCells, SharedMetricStorage } from "./shared_metric_storage.ts";
 export {
   escapeLabelValue,
   formatValue,
@@ -40,6 +41,7 @@ export { registerProcessMetrics } from "./process_metrics.ts";
 export { type AccessLogRecord, formatAccessLogRecord } from "./access_log_record.ts";
 export type { AccessLogSink } from "./access_log_sink.ts";
 export { offAccessLog } from "./off_access_log.ts";
+export { type RecordProducer, RingAccessLog } from "./ring_access_log.ts";
 export {
   BatchingAccessLog,
   type BatchingAccessLogOptions,

@@ -5,6 +5,7 @@ export const offAccessLog: AccessLogSink = Object.freeze({
   enabled: false,
   dropped: 0,
   write: () => {},
+  writeLine: () => {},
   flush: () => Promise.resolve(),
   close: () => Promise.resolve(),
 });

@@ -37,6 +37,7 @@ export class MetricsRegistry {
   readonly #collectors = new Map<string, Collector>();
   /** Every sample name in use (family name, `_bucket`, `_sum`, `_count`) → owning family. */
   readonly #sampleNames = new Map<string, string>();
+  readonly #beforeCollect: (() => void)[] = [];
 
   /** Creates an empty registry. */
   constructor(options: MetricsRegistryOptions = {}) {
@@ -150,6 +151,19 @@ export class MetricsRegistry {
     );
   }
 
+  /**
+   * Runs `hook` at the start of every `collect()` — e.g. to bring in series that other
+   * isolates created in shared storage.
+   */
+  beforeCollect(hook: () => void): void {
+    this.#beforeCollect.push(hook);
+  }
+
+  /** The family registered under exactly this name, if any. */
+  family(name: string): Collector | undefined {
+    return this.#collectors.get(name);
+  }
+
   /** Whether a family with exactly this name is registered. */
   has(name: string): boolean {
     return this.#collectors.has(name);
@@ -160,6 +174,7 @@ export class MetricsRegistry {
    * scrape time.
    */
   collect(): FamilySnapshot[] {
+    for (const hook of this.#beforeCollect) hook();
     const names = [...this.#collectors.keys()].sort();
     return names.map((n) => this.#collectors.get(n)!.collect());
   }

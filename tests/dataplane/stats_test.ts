@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ClusterRuntime } from "../../src/dataplane/cluster.ts";
+import type { ClusterView } from "../../src/dataplane/cluster_view.ts";
 import { DataplaneStats } from "../../src/dataplane/stats.ts";
 import { MetricsRegistry, offAccessLog, renderPrometheus } from "../../src/telemetry/mod.ts";
 
@@ -7,15 +7,28 @@ Deno.test("cluster series are read from the clusters, and a scrape changes nothi
   const registry = new MetricsRegistry();
   const stats = new DataplaneStats(registry, offAccessLog);
   const counters = stats.clusterCounters("c");
-  const pools = new Map([["h1", { open: 3 }], ["h2", { open: 1 }]]);
-  const cluster = {
+  const endpoint = (address: string, open: number | null) => ({
+    address,
+    weight: 1,
+    labels: {},
+    active_requests: 0,
+    requests: 0,
+    failures: 0,
+    ewma_ms: 0,
+    connections: open === null ? null : { open, idle: 0, pending: 0 },
+  });
+  // What DataPlane.views() reports (or the Workers' merged reports in node mode).
+  const cluster = (): ClusterView => ({
     name: "c",
-    active: 2,
-    counters,
-    hosts: [{ key: "h1" }, { key: "h2" }, { key: "h3" }],
-    existingPool: (h: { key: string }) => pools.get(h.key),
-  } as unknown as ClusterRuntime;
-  stats.watchClusters(registry, () => [cluster]);
+    lb_policy: "round_robin",
+    protocol: "http1",
+    active_requests: 2,
+    requests: 0,
+    retries: counters.retries.value,
+    retry_budget_exhausted: counters.retryBudgetExhausted.value,
+    endpoints: [endpoint("h1", 3), endpoint("h2", 1), endpoint("h3", null)],
+  });
+  stats.watchClusters(registry, () => [cluster()]);
   const lines = () => renderPrometheus(registry).split("\n");
 
   assert.ok(lines().includes('skiff_retries_total{cluster="c"} 0'), "series start at zero");

@@ -40,7 +40,7 @@ export function encodeHead(text: string, out: Uint8Array, offset = 0): number {
   if (text.length > out.length - offset) return -1;
   // Every UTF-16 unit at or above 0x80 takes two or more UTF-8 bytes: one byte per unit
   // means the text was ASCII (cheaper than scanning it first).
-  const { read, written } = encoder.encodeInto(text, out.subarray(offset));
+  const { read, written } = encoder.encodeInto(text, offset === 0 ? out : out.subarray(offset));
   if (read === text.length && written === text.length) return written;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

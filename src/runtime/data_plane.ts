@@ -1,0 +1,126 @@
+import type { ClusterConfig, Config } from "../config/schema.ts";
+import { type Clock, type Logger, type Rng, TimerWheel } from "../core/mod.ts";
+import { StaticResolver } from "../discovery/mod.ts";
+import { ClusterRuntime, type PoolFactory } from "../dataplane/cluster.ts";
+import { type ClusterView, clusterView } from "../dataplane/cluster_view.ts";
+import { HttpProxy } from "../dataplane/http/proxy.ts";
+import { RouteHandler } from "../dataplane/http/route_handler.ts";
+import { Router } from "../dataplane/http/router.ts";
+import { Listener } from "../dataplane/listener.ts";
+import { H1Pool, type PoolLimits } from "../dataplane/pool/h1_pool.ts";
+import { H2Pool } from "../dataplane/pool/h2_pool.ts";
+import { DataplaneStats } from "../dataplane/stats.ts";
+import type { AccessLogSink, MetricsRegistry } from "../telemetry/mod.ts";
+
+/** What a data plane needs from whoever runs it (the sidecar or a data-plane Worker). */
+export interface DataPlaneDeps {
+  clock: Clock;
+  rng: Rng;
+  log: Logger;
+  registry: MetricsRegistry;
+  accessLog: AccessLogSink;
+  /** Bind listeners with SO_REUSEPORT (several Workers on one port). */
+  reusePort?: boolean;
+  /** The Worker's index in node mode; absent in the main isolate. */
+  worker?: string;
+}
+
+/**
+ * The listeners and clusters of one config, with their pools, proxy and metrics: everything
+ * that carries traffic, and nothing else (no admin, no process metrics). The sidecar runs one
+ * in the main isolate; in node mode every data-plane Worker runs its own.
+ */
+export class DataPlane {
+  readonly config: Config;
+  readonly clusters = new Map<string, ClusterRuntime>();
+  readonly listeners: Listener[] = [];
+  readonly stats: DataplaneStats;
+  readonly #deps: DataPlaneDeps;
+  readonly #wheel: TimerWheel;
+
+  constructor(config: Config, deps: DataPlaneDeps) {
+    this.config = config;
+    this.#deps = deps;
+    this.#wheel = new TimerWheel(deps.clock, 10);
+    this.stats = new DataplaneStats(deps.registry, deps.accessLog, { worker: deps.worker });
+  }
+
+  /**
+   * Builds the clusters and binds every listener.
+   *
+   * @throws when a listener cannot be bound; the ones already bound are closed again
+   */
+  start(): void {
+    const d = this.#deps;
+    const stats = this.stats;
+    const now = () => d.clock.monotonic();
+    const pools: PoolFactory = (ep, c) =>
+      c.protocol === "http2"
+        ? new H2Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now, log: d.log })
+        : new H1Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now });
+    for (const c of this.config.clusters) {
+      this.clusters.set(
+        c.name,
+        new ClusterRuntime(c, new StaticResolver(c.endpoints), {
+          rng: d.rng,
+          clock: d.clock,
+          pools,
+          counters: stats.clusterCounters(c.name),
+        }),
+      );
+    }
+    const proxy = new HttpProxy({
+      clusters: this.clusters,
+      clock: d.clock,
+      wheel: this.#wheel,
+      rng: d.rng,
+      log: d.log,
+    });
+    try {
+      for (const l of this.config.listeners) {
+        const listener = new Listener(l, {
+          clock: d.clock,
+          wheel: this.#wheel,
+          log: d.log.child({ listener: l.name }),
+          handler: new RouteHandler(new Router(l.routes), proxy, stats, d.log),
+          clusters: this.clusters,
+          sink: stats,
+          events: stats.listenerEvents(l.name),
+          reusePort: d.reusePort,
+        });
+        listener.start();
+        this.listeners.push(listener);
+        d.log.info("listener bound", {
+          listener: l.name,
+          protocol: l.protocol,
+          address: `${listener.addr.hostname}:${listener.addr.port}`,
+        });
+      }
+    } catch (err) {
+      void this.stop();
+      throw err;
+    }
+  }
+
+  /** The clusters as the admin API shows them. */
+  views(): ClusterView[] {
+    return [...this.clusters.values()].map(clusterView);
+  }
+
+  /** Closes the listeners, their open connections and the pools. */
+  async stop(): Promise<void> {
+    await Promise.all(this.listeners.map((l) => l.close(true)));
+    for (const c of this.clusters.values()) c.close();
+    this.#wheel.clear();
+  }
+}
+
+function poolLimits(c: ClusterConfig): PoolLimits {
+  return {
+    maxConnections: c.pool.max_connections,
+    maxPendingRequests: c.pool.max_pending_requests,
+    maxRequestsPerConnection: c.pool.max_requests_per_connection,
+    idleTimeoutMs: c.pool.idle_timeout,
+    connectTimeoutMs: c.connect_timeout,
+  };
+}

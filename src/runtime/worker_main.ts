@@ -1,0 +1,171 @@
+/**
+ * Entry point of a data-plane Worker (node mode, `workers: N`): serves the config the main
+ * isolate sends through its ring, with listeners bound with SO_REUSEPORT next to the other
+ * Workers', metrics in the shared stats block, and access-log lines and status reports
+ * pushed to the main isolate.
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import type { Config } from "../config/schema.ts";
+import { Logger, mathRng, systemClock, type Timer } from "../core/mod.ts";
+import {
+  MetricsRegistry,
+  offAccessLog,
+  RingAccessLog,
+  SharedMetricStorage,
+} from "../telemetry/mod.ts";
+import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
+import { DataPlane } from "./data_plane.ts";
+import {
+  Rec,
+  STATUS_INTERVAL_MS,
+  type WorkerControl,
+  type WorkerStart,
+} from "./worker_protocol.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+class DataPlaneWorker {
+  readonly #start: WorkerStart;
+  readonly #log: Logger;
+  readonly #toMain: Ring;
+  readonly #toWorker: Ring;
+  readonly #registry: MetricsRegistry;
+  readonly #accessLog: RingAccessLog;
+  #plane: DataPlane | undefined;
+  #version = 0;
+  #status: Timer | undefined;
+  #stopping = false;
+
+  constructor(start: WorkerStart) {
+    this.#start = start;
+    const wasm = SharedWasm.attach(start.wasm);
+    this.#toMain = Ring.attach(wasm, start.toMain);
+    this.#toWorker = Ring.attach(wasm, start.toWorker);
+    this.#log = new Logger({
+      clock: systemClock,
+      sink: (line) => console.error(line),
+      level: start.logLevel,
+      fields: { pid: Deno.pid, worker: start.index },
+    });
+    const storage = new SharedMetricStorage(StatsBlock.attach(wasm, start.stats));
+    this.#registry = new MetricsRegistry({ storage });
+    const dropped = this.#registry.counter(
+      "skiff_access_log_dropped_records",
+      "Access-log records lost because the sink failed, was full or was closed.",
+      ["sink"],
+    ).labels("worker_ring");
+    this.#accessLog = new RingAccessLog(this.#toMain, Rec.accessLog, (n) => dropped.inc(n));
+  }
+
+  /** Reads config versions from the ring until told to stop. */
+  async run(): Promise<void> {
+    const tick = () => {
+      this.#report();
+      if (!this.#stopping) this.#status = systemClock.setTimer(tick, STATUS_INTERVAL_MS);
+    };
+    this.#status = systemClock.setTimer(tick, STATUS_INTERVAL_MS);
+    while (!this.#stopping) {
+      // Only the newest config counts: a restarted Worker may find several versions queued
+      // for its predecessor.
+      let latest: Uint8Array | undefined;
+      for (let rec = this.#toWorker.pop(); rec !== null; rec = this.#toWorker.pop()) {
+        if (rec.type === Rec.config) latest = rec.payload;
+      }
+      if (latest) await this.#apply(JSON.parse(decoder.decode(latest)));
+      else await this.#toWorker.waitAsync(STATUS_INTERVAL_MS);
+    }
+  }
+
+  async #apply(msg: { version: number; config: Config }): Promise<void> {
+    if (this.#plane) {
+      // Serving configs change by restarting skiff until hot reload exists.
+      this.#send(Rec.failed, {
+        version: msg.version,
+        error: "a running Worker does not change its config; restart skiff to apply it",
+      });
+      return;
+    }
+    const plane = new DataPlane(msg.config, {
+      clock: systemClock,
+      rng: mathRng,
+      log: this.#log,
+      registry: this.#registry,
+      accessLog: msg.config.access_log.sink === "off" ? offAccessLog : this.#accessLog,
+      reusePort: true,
+      worker: String(this.#start.index),
+    });
+    try {
+      plane.start();
+    } catch (err) {
+      await plane.stop();
+      this.#send(Rec.failed, { version: msg.version, error: String((err as Error)?.message) });
+      return;
+    }
+    this.#plane = plane;
+    this.#version = msg.version;
+    this.#send(Rec.ready, { version: msg.version });
+    this.#report();
+  }
+
+  #report(): void {
+    this.#send(Rec.status, { version: this.#version, clusters: this.#plane?.views() ?? [] });
+  }
+
+  #send(type: number, body: unknown): void {
+    if (!this.#toMain.push(type, encoder.encode(JSON.stringify(body)))) {
+      this.#log.warn("the ring to the main isolate is full; a report was dropped", { type });
+    }
+  }
+
+  /** Ends the Worker at once (its connections drop); the main isolate replaces it. */
+  exit(reason: string): never {
+    this.#log.error("worker exiting", { reason });
+    this.#send(Rec.exiting, { error: reason });
+    self.close();
+    throw new Error(reason); // unreachable: close() ends the Worker
+  }
+
+  /** True when the Worker was started for a supervision test. */
+  get testHooks(): boolean {
+    return this.#start.testHooks;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#status?.cancel();
+    await this.#plane?.stop();
+    await this.#accessLog.close();
+    this.#send(Rec.stopped, {});
+  }
+}
+
+let worker: DataPlaneWorker | undefined;
+
+// A bug escaping as an uncaught error must not end the Worker's connections: log and go on.
+self.addEventListener("error", (e) => {
+  e.preventDefault();
+  console.error(
+    JSON.stringify({ level: "error", msg: "uncaught exception (bug)", err: String(e.error) }),
+  );
+});
+self.addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  console.error(
+    JSON.stringify({ level: "error", msg: "unhandled rejection (bug)", err: String(e.reason) }),
+  );
+});
+
+self.onmessage = (e: MessageEvent<WorkerStart | WorkerControl>) => {
+  const msg = e.data;
+  if (msg.kind === "start" && !worker) {
+    const w = new DataPlaneWorker(msg);
+    worker = w;
+    w.run().catch((err) => w.exit(`the Worker failed: ${(err as Error)?.message ?? err}`));
+  } else if (msg.kind === "stop") {
+    (worker?.stop() ?? Promise.resolve()).finally(() => self.close());
+  } else if (msg.kind === "exit" && worker?.testHooks) {
+    worker.exit("exit requested by a test");
+  }
+};

@@ -1,0 +1,72 @@
+import type { AccessLogRecord } from "./access_log_record.ts";
+import { formatAccessLogRecord } from "./access_log_record.ts";
+import type { AccessLogSink } from "./access_log_sink.ts";
+
+/** Where a `RingAccessLog` puts records: the shape of a shared-memory `Ring`'s producer side. */
+export interface RecordProducer {
+  /** Appends one record; false when there is no room now. */
+  push(type: number, payload: Uint8Array): boolean;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The access log of a data-plane Worker: each record is formatted here and pushed, as one
+ * JSON line, into the Worker's ring to the main isolate, which writes it to the configured
+ * sink. When the ring is full (the main isolate cannot keep up) the record is dropped and
+ * counted, never waited for: the request path does not block on logging.
+ */
+export class RingAccessLog implements AccessLogSink {
+  /** Always true. */
+  readonly enabled = true;
+  readonly #ring: RecordProducer;
+  readonly #type: number;
+  readonly #onDrop: ((count: number) => void) | undefined;
+  #dropped = 0;
+  #closed = false;
+
+  /**
+   * @param ring the Worker's ring to the main isolate
+   * @param type the record type that marks access-log lines in that ring
+   * @param onDrop called once per dropped record (e.g. to count it)
+   */
+  constructor(ring: RecordProducer, type: number, onDrop?: (count: number) => void) {
+    this.#ring = ring;
+    this.#type = type;
+    this.#onDrop = onDrop;
+  }
+
+  /** Records dropped because the ring was full or the log closed. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  write(record: AccessLogRecord): void {
+    this.writeLine(formatAccessLogRecord(record));
+  }
+
+  writeLine(line: string): void {
+    let ok = false;
+    if (!this.#closed) {
+      try {
+        ok = this.#ring.push(this.#type, encoder.encode(line));
+      } catch {
+        ok = false; // a line longer than a ring record can hold
+      }
+    }
+    if (!ok) {
+      this.#dropped++;
+      this.#onDrop?.(1);
+    }
+  }
+
+  /** Nothing is buffered here: a record is in the ring as soon as `write` returns. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
+}

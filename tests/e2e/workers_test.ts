@@ -1,0 +1,216 @@
+// Node mode (`workers: N`): several data-plane Workers serve one port with SO_REUSEPORT,
+// metrics are summed in the shared stats block, access-log lines come through the rings,
+// and a Worker that stops responding is replaced while the others keep their connections.
+import assert from "node:assert/strict";
+import { parseConfig } from "../../src/config/mod.ts";
+import { Logger, systemClock } from "../../src/core/mod.ts";
+import { WorkerNode } from "../../src/runtime/worker_node.ts";
+import {
+  freePort,
+  promtoolCheck,
+  promtoolInstalled,
+  RawConn,
+  spawnSkiff,
+  startHttpUpstream,
+  waitFor,
+} from "../_harness/mod.ts";
+import { clusterView, metricsText, sample } from "./_admin_api.ts";
+
+interface TestNode {
+  node: WorkerNode;
+  url: string;
+  adminUrl: string;
+  logs: Record<string, unknown>[];
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+async function startNode(
+  yaml: string,
+  workers: number,
+  opts: { heartbeatTimeoutMs?: number } = {},
+): Promise<TestNode> {
+  const config = parseConfig(yaml, "node.yaml");
+  const logs: Record<string, unknown>[] = [];
+  const log = new Logger({
+    clock: systemClock,
+    sink: (line) => logs.push(JSON.parse(line)),
+    level: "info",
+  });
+  const node = new WorkerNode(config, workers, {
+    clock: systemClock,
+    log,
+    logLevel: "warn",
+    testHooks: true,
+    ...opts,
+  });
+  await node.start();
+  const l = config.listeners[0].address;
+  return {
+    node,
+    url: `http://127.0.0.1:${l.port}`,
+    adminUrl: `http://127.0.0.1:${node.admin!.addr.port}`,
+    logs,
+    [Symbol.asyncDispose]: () => node.stop(),
+  };
+}
+
+function nodeYaml(port: number, upstream: number, extra = ""): string {
+  return `
+admin: { address: "127.0.0.1:0" }
+listeners:
+  - name: web
+    address: 127.0.0.1:${port}
+    routes: [{ name: all, cluster: c }]
+clusters:
+  - name: c
+    endpoints: [{ address: "127.0.0.1:${upstream}" }]
+${extra}`;
+}
+
+Deno.test("workers: two Workers share the port; metrics, /clusters and access log add up", async () => {
+  await using up = startHttpUpstream("up");
+  const dir = await Deno.makeTempDir();
+  const logFile = `${dir}/access.log`;
+  await using n = await startNode(
+    nodeYaml(freePort(), up.port, `access_log: { sink: file, path: "${logFile}" }`),
+    2,
+  );
+  assert.equal(n.node.serving, 2);
+  assert.equal((await fetch(`${n.adminUrl}/ready`)).status, 200);
+
+  // Separate connections, so that the kernel spreads them over both Workers.
+  const total = 40;
+  for (let i = 0; i < total; i++) {
+    const res = await fetch(`${n.url}/r/${i}`, { headers: { connection: "close" } });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "up");
+  }
+  assert.equal(up.requests.length, total);
+
+  // Every Worker counted into the same shared cells: the sum is exact.
+  const text = await metricsText(n.adminUrl);
+  const labels = { listener: "web", route: "all", cluster: "c", code_class: "2xx" };
+  assert.equal(sample(text, "skiff_requests_total", labels), total);
+  assert.equal(
+    sample(text, "skiff_request_duration_seconds_count", {
+      listener: "web",
+      route: "all",
+      cluster: "c",
+    }),
+    total,
+  );
+  assert.equal(sample(text, "skiff_workers"), 2);
+  assert.equal(sample(text, "skiff_downstream_connections_total", { listener: "web" }), total);
+  if (await promtoolInstalled()) {
+    const check = await promtoolCheck(text);
+    assert.equal(check.code, 0, check.output);
+  }
+
+  // Both Workers served (the kernel balances connections between the two sockets): each
+  // Worker's open-connection gauge is a series of its own.
+  for (const w of ["0", "1"]) {
+    assert.notEqual(
+      sample(text, "skiff_downstream_connections_active", { listener: "web", worker: w }),
+      undefined,
+      `worker ${w} has its gauge`,
+    );
+  }
+
+  // /clusters adds the Workers' reports (sent every second).
+  const c = (await waitFor("both Workers' reports on /clusters", async () => {
+    const view = await clusterView(n.adminUrl, "c");
+    return view.requests === total ? view : undefined;
+  }))!;
+  assert.equal(c.endpoints[0].requests, total);
+
+  // One access-log line per request, written by the main isolate.
+  const lines = (await waitFor("every access-log line", async () => {
+    const t = await Deno.readTextFile(logFile).catch(() => "");
+    const ls = t.split("\n").filter((l) => l !== "");
+    return ls.length >= total ? ls : undefined;
+  }))!;
+  assert.equal(lines.length, total);
+  const paths = new Set(lines.map((l) => JSON.parse(l).path));
+  for (let i = 0; i < total; i++) assert.ok(paths.has(`/r/${i}`), `line for /r/${i}`);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("workers: a Worker that ends is replaced; the other Worker's connections live on", async () => {
+  await using up = startHttpUpstream("up");
+  await using n = await startNode(nodeYaml(freePort(), up.port), 2, { heartbeatTimeoutMs: 1500 });
+  const port = Number(new URL(n.url).port);
+  // Keep-alive connections opened before the failure; the kernel spreads them.
+  const conns: RawConn[] = [];
+  for (let i = 0; i < 16; i++) {
+    const c = await RawConn.connect(port);
+    await c.send(`GET /before/${i} HTTP/1.1\r\nhost: t\r\n\r\n`);
+    assert.equal((await c.readResponse()).status, 200);
+    conns.push(c);
+  }
+  n.node.control(0, { kind: "exit" });
+  await waitFor("the ended Worker replaced", async () => {
+    const text = await metricsText(n.adminUrl);
+    return sample(text, "skiff_worker_restarts_total", { reason: "exited" }) === 1 &&
+      n.node.serving === 2;
+  }, 20_000);
+  assert.equal((await fetch(`${n.adminUrl}/ready`)).status, 200);
+
+  // Connections of the healthy Worker still work; those of the ended one are gone.
+  let alive = 0;
+  for (const [i, c] of conns.entries()) {
+    try {
+      await c.send(`GET /after/${i} HTTP/1.1\r\nhost: t\r\n\r\n`);
+      if ((await c.readResponse({ timeoutMs: 2_000 })).status === 200) alive++;
+    } catch { /* served by the replaced Worker */ }
+    c.close();
+  }
+  assert.ok(alive >= 1, "connections on the other Worker survive the replacement");
+  // New connections reach a serving Worker every time.
+  for (let i = 0; i < 20; i++) {
+    const res = await fetch(`${n.url}/new/${i}`, { headers: { connection: "close" } });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }
+  assert.ok(n.logs.some((l) => l.msg === "replacing worker" && l.reason === "exited"));
+  assert.ok(alive < conns.length, "the ended Worker's connections were dropped");
+});
+
+Deno.test("workers: a port another process holds fails the start with the reason", async () => {
+  await using up = startHttpUpstream("up");
+  const port = freePort();
+  const holder = Deno.listen({ hostname: "127.0.0.1", port }); // without SO_REUSEPORT
+  try {
+    await assert.rejects(
+      () => startNode(nodeYaml(port, up.port), 2),
+      (err: Error) => {
+        assert.match(err.message, /Worker \d cannot serve config 1: .*(in use|Address)/i);
+        return true;
+      },
+    );
+  } finally {
+    holder.close();
+  }
+});
+
+Deno.test("workers: `skiff run` with workers: 2 serves and stops on SIGTERM", async () => {
+  await using up = startHttpUpstream("up");
+  const dir = await Deno.makeTempDir();
+  const admin = freePort();
+  const port = freePort();
+  const file = `${dir}/skiff.yaml`;
+  await Deno.writeTextFile(
+    file,
+    nodeYaml(port, up.port).replace('"127.0.0.1:0"', `"127.0.0.1:${admin}"`) + "workers: 2\n",
+  );
+  const p = await spawnSkiff(["run", "-c", file], `http://127.0.0.1:${admin}/ready`);
+  try {
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
+      assert.equal(await res.text(), "up");
+    }
+    assert.match(p.stderr(), /"workers":2/);
+  } finally {
+    assert.equal(await p.stop(), 0, p.stderr());
+    await Deno.remove(dir, { recursive: true });
+  }
+});
