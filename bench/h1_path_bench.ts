@@ -21,7 +21,8 @@ import { RouteHandler } from "../src/dataplane/http/route_handler.ts";
 import { Router } from "../src/dataplane/http/router.ts";
 import { H1Pool } from "../src/dataplane/pool/h1_pool.ts";
 import { DataplaneStats } from "../src/dataplane/stats.ts";
-import { MetricsRegistry, offAccessLog } from "../src/telemetry/mod.ts";
+import { MetricsRegistry, offAccessLog, SharedMetricStorage } from "../src/telemetry/mod.ts";
+import { SharedWasm, StatsBlock } from "../src/wasm/mod.ts";
 
 const REQUEST = new TextEncoder().encode(
   "GET /hello HTTP/1.1\r\nHost: 127.0.0.1:10000\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n",
@@ -126,59 +127,82 @@ clusters:
 const clock = systemClock;
 const log = silentLogger(clock);
 const wheel = new TimerWheel(clock, 10);
-const registry = new MetricsRegistry();
-const stats = new DataplaneStats(registry, offAccessLog);
-const clusters = new Map<string, ClusterRuntime>();
-const c = config.clusters[0];
-clusters.set(
-  c.name,
-  new ClusterRuntime(c, new StaticResolver(c.endpoints), {
-    rng: Math.random,
-    clock,
-    pools: (ep) =>
-      new H1Pool(ep.address, {
-        maxConnections: 10,
-        maxPendingRequests: 10,
-        maxRequestsPerConnection: 0,
-        idleTimeoutMs: 60_000,
-        connectTimeoutMs: 1_000,
-      }, {
-        wheel,
-        now: () => clock.monotonic(),
-        connect: () => Promise.resolve(new EchoPeer(RESPONSE) as unknown as Deno.TcpConn),
-      }),
-    counters: stats.clusterCounters(c.name),
-  }),
-);
-const proxy = new HttpProxy({ clusters, clock, wheel, rng: Math.random, log });
-const handler = new RouteHandler(new Router(config.listeners[0].routes), proxy, stats, log);
 const l = config.listeners[0];
 
-/** Serves `n` keep-alive requests on one in-memory connection through the real data plane. */
-export async function serve(n: number): Promise<void> {
-  const client = new Client(n);
-  const conn = client as unknown as Deno.Conn;
-  const server = new H1ServerConnection(conn, new ConnReader(conn, 8192), "127.0.0.1:5555", {
-    listener: l.name,
-    limits: { maxHeadBytes: 65536, maxHeaders: 100 },
-    idleTimeoutMs: 60_000,
-    headersTimeoutMs: 10_000,
-    requestTimeoutMs: 60_000,
-    clock,
-    wheel,
-    log,
-    handler,
-    onMalformed: () => {},
-    onTimeout: () => {},
-  });
-  await server.serve();
+/**
+ * The data plane of one listener over in-memory connections, with its metrics in `registry`.
+ * Returns a function that serves `n` keep-alive requests on one in-memory connection.
+ */
+function dataPlane(registry: MetricsRegistry): (n: number) => Promise<void> {
+  const stats = new DataplaneStats(registry, offAccessLog);
+  const clusters = new Map<string, ClusterRuntime>();
+  const c = config.clusters[0];
+  clusters.set(
+    c.name,
+    new ClusterRuntime(c, new StaticResolver(c.endpoints), {
+      rng: Math.random,
+      clock,
+      pools: (ep) =>
+        new H1Pool(ep.address, {
+          maxConnections: 10,
+          maxPendingRequests: 10,
+          maxRequestsPerConnection: 0,
+          idleTimeoutMs: 60_000,
+          connectTimeoutMs: 1_000,
+        }, {
+          wheel,
+          now: () => clock.monotonic(),
+          connect: () => Promise.resolve(new EchoPeer(RESPONSE) as unknown as Deno.TcpConn),
+        }),
+      counters: stats.clusterCounters(c.name),
+    }),
+  );
+  const proxy = new HttpProxy({ clusters, clock, wheel, rng: Math.random, log });
+  const handler = new RouteHandler(new Router(l.routes), proxy, stats, log);
+  return async (n) => {
+    const client = new Client(n);
+    const conn = client as unknown as Deno.Conn;
+    const server = new H1ServerConnection(conn, new ConnReader(conn, 8192), "127.0.0.1:5555", {
+      listener: l.name,
+      limits: { maxHeadBytes: 65536, maxHeaders: 100 },
+      idleTimeoutMs: 60_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      clock,
+      wheel,
+      log,
+      handler,
+      onMalformed: () => {},
+      onTimeout: () => {},
+    });
+    await server.serve();
+  };
 }
 
+/** Serves `n` keep-alive requests through the real data plane, metrics on the isolate's heap. */
+export const serve = dataPlane(new MetricsRegistry());
+/** The same with node mode's metrics: every update an atomic add in the shared stats block. */
+const serveShared = dataPlane(
+  new MetricsRegistry({
+    storage: new SharedMetricStorage(
+      StatsBlock.create(SharedWasm.create(), { maxSeries: 1024, maxCells: 16384, keyBytes: 65536 }),
+    ),
+  }),
+);
+
 await serve(1000); // warm up the JIT
+await serveShared(1000);
 
 Deno.bench(
   "proxied HTTP/1.1 request, all JS (1000 keep-alive requests per iteration)",
   async () => {
     await serve(1000);
+  },
+);
+
+Deno.bench(
+  "proxied HTTP/1.1 request, all JS, metrics in the shared stats block (node mode)",
+  async () => {
+    await serveShared(1000);
   },
 );

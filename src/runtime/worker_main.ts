@@ -25,6 +25,8 @@ import {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Room in the ring to the main isolate that access-log lines never take. */
+const CONTROL_RESERVE_BYTES = 64 * 1024;
 
 class DataPlaneWorker {
   readonly #start: WorkerStart;
@@ -56,7 +58,11 @@ class DataPlaneWorker {
       "Access-log records lost because the sink failed, was full or was closed.",
       ["sink"],
     ).labels("worker_ring");
-    this.#accessLog = new RingAccessLog(this.#toMain, Rec.accessLog, (n) => dropped.inc(n));
+    // Access-log lines leave room in the ring for the reports the node relies on.
+    this.#accessLog = new RingAccessLog(this.#toMain, Rec.accessLog, {
+      reserveBytes: CONTROL_RESERVE_BYTES,
+      onDrop: (n) => dropped.inc(n),
+    });
   }
 
   /** Reads config versions from the ring until told to stop. */
@@ -114,7 +120,8 @@ class DataPlaneWorker {
   }
 
   #send(type: number, body: unknown): void {
-    if (!this.#toMain.push(type, encoder.encode(JSON.stringify(body)))) {
+    const payload = encoder.encode(JSON.stringify(body));
+    if (!this.#toMain.push(type, payload, this.#start.generation)) {
       this.#log.warn("the ring to the main isolate is full; a report was dropped", { type });
     }
   }
@@ -167,5 +174,8 @@ self.onmessage = (e: MessageEvent<WorkerStart | WorkerControl>) => {
     (worker?.stop() ?? Promise.resolve()).finally(() => self.close());
   } else if (msg.kind === "exit" && worker?.testHooks) {
     worker.exit("exit requested by a test");
+  } else if (msg.kind === "block" && worker?.testHooks) {
+    // Stuck, but only for a while: Deno cannot end a Worker that never yields.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msg.ms);
   }
 };

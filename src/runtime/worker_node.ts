@@ -50,18 +50,32 @@ const DEFAULT_SIZES = {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
+/** What the node is waiting to hear from a Worker. */
+interface Waiter {
+  /** `start`: ready or failed; `stop`: stopped. A Worker that ends settles either. */
+  kind: "start" | "stop";
+  settle: (outcome: string | null) => void;
+}
+
 interface Slot {
   index: number;
+  /** Bumped at every launch; records carry it as their version, so that what a predecessor
+   * left in the ring is never taken for the current Worker's word. */
+  generation: number;
   worker: Worker | undefined;
   toMain: Ring;
   toWorker: Ring;
-  /** Last time anything arrived from the Worker (monotonic ms). */
+  /** Last time anything of this generation arrived (monotonic ms). */
   lastSeen: number;
   /** The config version the Worker serves (0: none yet). */
   serving: number;
   clusters: ClusterView[];
-  /** Set while the node waits for this Worker to start or stop. */
-  waiter: ((outcome: string | null) => void) | undefined;
+  waiter: Waiter | undefined;
+  /** The replacement in progress, so that failures arriving together replace once. */
+  replacing: Promise<string | null> | undefined;
+  /** Consecutive failed launches, for the retry backoff. */
+  failures: number;
+  retry: Timer | undefined;
 }
 
 /**
@@ -70,8 +84,8 @@ interface Slot {
  * the access-log file and the supervision. Workers and main share one WebAssembly memory:
  * metrics are updated by every Worker in one stats block and read here without messages;
  * access-log lines and status reports come through one ring per Worker, configs go out
- * through another. A Worker that crashes or stops reporting is replaced (same index, same
- * rings) and counted in `skiff_worker_restarts_total`; the other Workers keep serving.
+ * through another. A Worker that crashes, ends or stops reporting is replaced (same index)
+ * and counted in `skiff_worker_restarts_total`; the other Workers keep serving.
  */
 export class WorkerNode {
   readonly config: Config;
@@ -79,6 +93,7 @@ export class WorkerNode {
   admin: AdminServer | undefined;
   readonly #deps: WorkerNodeDeps;
   readonly #count: number;
+  readonly #sizes: typeof DEFAULT_SIZES;
   readonly #wasm: SharedWasm;
   readonly #stats: StatsBlock;
   readonly #storage: SharedMetricStorage;
@@ -100,15 +115,19 @@ export class WorkerNode {
    */
   constructor(config: Config, count: number, deps: WorkerNodeDeps) {
     if (!Number.isInteger(count) || count < 1) {
-      throw new RangeError(`A node needs at least one Worker, got ${count}`);
+      throw new RangeError(
+        `A node needs at least one Worker, got ${count}; set workers: 1 or more`,
+      );
     }
     this.config = config;
     this.#count = count;
     this.#deps = deps;
     const sizes = { ...DEFAULT_SIZES, ...deps.sizes };
+    this.#sizes = sizes;
     const ringBytes = count * (sizes.toMainRing + sizes.toWorkerRing);
     const statsBytes = sizes.maxCells * 8 + sizes.maxSeries * 64 + sizes.keyBytes;
     const pages = Math.ceil((ringBytes + statsBytes) / 65536) + 32;
+    // Room to grow: a Worker replaced as unresponsive gets fresh rings.
     this.#wasm = SharedWasm.create({ initialPages: pages, maximumPages: pages * 2 });
     this.#stats = StatsBlock.create(this.#wasm, sizes);
     this.#storage = new SharedMetricStorage(this.#stats);
@@ -118,6 +137,7 @@ export class WorkerNode {
     for (let i = 0; i < count; i++) {
       this.#slots.push({
         index: i,
+        generation: 0,
         worker: undefined,
         toMain: Ring.create(this.#wasm, sizes.toMainRing),
         toWorker: Ring.create(this.#wasm, sizes.toWorkerRing),
@@ -125,6 +145,9 @@ export class WorkerNode {
         serving: 0,
         clusters: [],
         waiter: undefined,
+        replacing: undefined,
+        failures: 0,
+        retry: undefined,
       });
     }
     this.#accessLog = createAccessLog(config.access_log, {
@@ -134,7 +157,7 @@ export class WorkerNode {
     });
     const restarts = this.registry.counter(
       "skiff_worker_restarts",
-      "Data-plane Workers replaced, by reason (crashed, exited, unresponsive).",
+      "Data-plane Workers replaced, by reason (crashed, exited, unresponsive, failed_start).",
       ["reason"] as const,
     );
     this.#restarts = (reason) => restarts.labels(reason);
@@ -159,6 +182,14 @@ export class WorkerNode {
    */
   async start(): Promise<void> {
     const d = this.#deps;
+    // Without the flag, Deno ends the whole process the moment a Worker asks for
+    // SO_REUSEPORT; `listenDatagram` exists exactly when --unstable-net was given.
+    if (typeof (Deno as { listenDatagram?: unknown }).listenDatagram !== "function") {
+      throw new Error(
+        "workers: N needs SO_REUSEPORT, which Deno only allows with --unstable-net; run " +
+          "skiff with --unstable-net (deno task start passes it) or set workers: 0",
+      );
+    }
     registerProcessMetrics(this.registry, d.clock);
     // The families the Workers fill, so that this registry exposes them.
     const stats = new DataplaneStats(this.registry, offAccessLog, { worker: "" });
@@ -194,11 +225,17 @@ export class WorkerNode {
     return mergeClusterViews(this.#slots.map((s) => s.clusters));
   }
 
+  /** Each Worker's last report of its clusters, by Worker index. */
+  reports(): ClusterView[][] {
+    return this.#slots.map((s) => s.clusters);
+  }
+
   /** Asks every Worker to close its listeners, waits for them (bounded), then ends them. */
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     this.#timer?.cancel();
+    for (const s of this.#slots) s.retry?.cancel();
     await Promise.all(this.#slots.map((s) => this.#stopWorker(s)));
     this.#consuming = false;
     await this.admin?.close();
@@ -206,7 +243,10 @@ export class WorkerNode {
     await this.#accessLog.close();
   }
 
-  /** Replaces Worker `index` as if it had failed (used by tests and operators). */
+  /**
+   * Replaces Worker `index` as if it had failed (operators and tests); resolves with null
+   * once the new Worker serves, or with why it could not start.
+   */
   restart(index: number, reason: string): Promise<string | null> {
     return this.#replace(this.#slots[index], reason);
   }
@@ -216,9 +256,11 @@ export class WorkerNode {
     this.#slots[index].worker?.postMessage(msg);
   }
 
-  /** Starts the Worker of `slot` and queues the config; resolves with null or the failure. */
+  /** Starts a new generation of the Worker of `slot`; resolves with null or the failure. */
   #launch(slot: Slot): Promise<string | null> {
     const d = this.#deps;
+    slot.generation = (slot.generation + 1) & 0xffff;
+    const generation = slot.generation;
     const worker = new Worker(new URL("./worker_main.ts", import.meta.url).href, {
       type: "module",
       name: `skiff-worker-${slot.index}`,
@@ -229,17 +271,14 @@ export class WorkerNode {
     slot.lastSeen = d.clock.monotonic();
     worker.onerror = (e) => {
       e.preventDefault(); // never let a Worker's error end the main isolate
-      d.log.error("worker crashed", { worker: slot.index, err: e.message });
       if (slot.worker !== worker) return;
-      // One that never served fails its start (no restart loop over a broken build); one
-      // that served is replaced.
-      if (slot.serving === 0 && slot.waiter) {
-        slot.waiter(`Worker ${slot.index} crashed while starting: ${e.message}`);
-      } else if (this.#running) void this.#replace(slot, "crashed");
+      d.log.error("worker crashed", { worker: slot.index, err: e.message });
+      this.#ended(slot, `crashed: ${e.message}`, "crashed");
     };
     const start: WorkerStart = {
       kind: "start",
       index: slot.index,
+      generation,
       wasm: this.#wasm.handle,
       stats: this.#stats.addr,
       toWorker: slot.toWorker.addr,
@@ -247,45 +286,108 @@ export class WorkerNode {
       logLevel: d.logLevel,
       testHooks: d.testHooks ?? false,
     };
+    const outcome = this.#await(slot, "start", d.startTimeoutMs ?? 15_000);
     worker.postMessage(start);
     const body = encoder.encode(JSON.stringify({ version: this.#version, config: this.config }));
-    if (!slot.toWorker.push(Rec.config, body)) {
-      return Promise.resolve(`The config (${body.length} bytes) does not fit the Worker ring`);
+    let pushed = false;
+    try {
+      pushed = slot.toWorker.push(Rec.config, body, generation);
+    } catch { /* larger than a record can be */ }
+    if (!pushed) {
+      slot.waiter?.settle(
+        `The config (${body.length} bytes) does not fit the ring to Worker ${slot.index}; ` +
+          "it is too large for node mode, or run with workers: 0",
+      );
     }
-    return this.#await(slot, d.startTimeoutMs ?? 15_000, "did not start serving");
+    return outcome;
   }
 
-  /** Waits for the Worker's next start/stop outcome, or `timeoutMs`. */
-  #await(slot: Slot, timeoutMs: number, what: string): Promise<string | null> {
+  /**
+   * Waits for the current Worker of `slot` to start or stop, or `timeoutMs`. A wait already
+   * pending is settled first (as superseded), so no promise is left hanging.
+   */
+  #await(slot: Slot, kind: Waiter["kind"], timeoutMs: number): Promise<string | null> {
+    slot.waiter?.settle(`Worker ${slot.index}: superseded`);
     const { promise, resolve } = Promise.withResolvers<string | null>();
+    const waiter: Waiter = {
+      kind,
+      settle: (outcome) => {
+        timer.cancel();
+        if (slot.waiter === waiter) slot.waiter = undefined;
+        resolve(outcome);
+      },
+    };
     const timer = this.#deps.clock.setTimer(
-      () => resolve(`Worker ${slot.index} ${what} within ${timeoutMs} ms`),
+      () =>
+        waiter.settle(
+          `Worker ${slot.index} did not ${kind === "start" ? "start serving" : "stop"} within ` +
+            `${timeoutMs} ms`,
+        ),
       timeoutMs,
     );
-    slot.waiter = (outcome) => {
-      timer.cancel();
-      slot.waiter = undefined;
-      resolve(outcome);
-    };
+    slot.waiter = waiter;
     return promise;
   }
 
-  async #replace(slot: Slot, reason: string): Promise<string | null> {
+  /** The current Worker of `slot` ended or crashed: fail its start, or replace it. */
+  #ended(slot: Slot, why: string, reason: string): void {
+    const waiter = slot.waiter;
+    if (waiter) {
+      waiter.settle(waiter.kind === "stop" ? null : `Worker ${slot.index} ${why}`);
+      return; // a failed start is retried by whoever launched it (or fails `start`)
+    }
+    if (this.#running) void this.#replace(slot, reason);
+  }
+
+  /** Replaces the Worker of `slot` once, however many failures report it. */
+  #replace(slot: Slot, reason: string): Promise<string | null> {
+    slot.replacing ??= this.#doReplace(slot, reason).finally(() => slot.replacing = undefined);
+    return slot.replacing;
+  }
+
+  async #doReplace(slot: Slot, reason: string): Promise<string | null> {
     const d = this.#deps;
     slot.worker?.terminate();
     slot.worker = undefined;
     if (!this.#running) return null;
     this.#restarts(reason).inc();
     d.log.warn("replacing worker", { worker: slot.index, reason });
+    if (reason === "unresponsive") {
+      // The stuck Worker may still push into its rings: its successor gets fresh ones, so
+      // that each ring keeps exactly one producer and one consumer.
+      try {
+        slot.toMain = Ring.create(this.#wasm, this.#sizes.toMainRing);
+        slot.toWorker = Ring.create(this.#wasm, this.#sizes.toWorkerRing);
+      } catch (err) {
+        d.log.error("no shared memory left for a replacement worker", { worker: slot.index, err });
+        return `Worker ${slot.index}: no shared memory left for new rings`;
+      }
+    }
     const outcome = await this.#launch(slot);
-    if (outcome) d.log.error("replacement worker failed", { worker: slot.index, err: outcome });
+    if (outcome === null) {
+      slot.failures = 0;
+      return null;
+    }
+    // Try again later, backing off, so a Worker that cannot start does not spin.
+    slot.failures++;
+    (slot.worker as Worker | undefined)?.terminate(); // set again by #launch
+    slot.worker = undefined;
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(slot.failures - 1, 6));
+    d.log.error("replacement worker failed; trying again", {
+      worker: slot.index,
+      err: outcome,
+      retry_in_ms: delay,
+    });
+    if (this.#running) {
+      slot.retry = d.clock.setTimer(() => void this.#replace(slot, "failed_start"), delay);
+    }
     return outcome;
   }
 
   async #stopWorker(slot: Slot): Promise<void> {
     const worker = slot.worker;
     if (!worker) return;
-    const stopped = this.#await(slot, 5_000, "did not stop");
+    const stopped = this.#await(slot, "stop", 5_000);
     worker.postMessage({ kind: "stop" } satisfies WorkerControl);
     const outcome = await stopped;
     if (outcome) {
@@ -300,8 +402,8 @@ export class WorkerNode {
     const now = d.clock.monotonic();
     const limit = d.heartbeatTimeoutMs ?? 5_000;
     for (const s of this.#slots) {
-      // A Worker still starting up answers to `#await`'s deadline instead.
-      if (!s.worker || s.serving === 0 || now - s.lastSeen <= limit) continue;
+      // A Worker still starting up answers to its start deadline instead.
+      if (!s.worker || s.serving === 0 || s.replacing || now - s.lastSeen <= limit) continue;
       // Deno 2.9.6 cannot stop a Worker that is running JavaScript (terminate() leaves a busy
       // loop spinning), so a stuck Worker keeps its listening socket and with it a share of
       // new connections. A replacement restores capacity; readiness stays off so that the
@@ -317,7 +419,7 @@ export class WorkerNode {
     if (this.#running) this.#timer = d.clock.setTimer(() => this.#supervise(), STATUS_INTERVAL_MS);
   }
 
-  /** Reads one Worker's ring for as long as the node runs (its replacements included). */
+  /** Reads one Worker's ring (whichever the slot has now) for as long as the node runs. */
   async #consume(slot: Slot): Promise<void> {
     while (this.#consuming) {
       if (!this.#drain(slot)) await slot.toMain.waitAsync(STATUS_INTERVAL_MS);
@@ -337,34 +439,52 @@ export class WorkerNode {
       }
       if (rec === null) return any;
       any = true;
-      slot.lastSeen = this.#deps.clock.monotonic();
-      if (rec.type === Rec.accessLog) {
-        this.#accessLog.writeLine(decoder.decode(rec.payload));
-        continue;
+      try {
+        this.#handle(slot, rec.type, rec.version, rec.payload);
+      } catch (err) {
+        this.#deps.log.error("bad record from worker ignored", {
+          worker: slot.index,
+          type: rec.type,
+          err,
+        });
       }
-      const body = JSON.parse(decoder.decode(rec.payload));
-      switch (rec.type) {
-        case Rec.status:
-          slot.clusters = body.clusters;
-          break;
-        case Rec.ready:
-          slot.serving = body.version;
-          slot.waiter?.(null);
-          break;
-        case Rec.failed:
-          slot.waiter?.(`Worker ${slot.index} cannot serve config ${body.version}: ${body.error}`);
-          break;
-        case Rec.stopped:
-          slot.serving = 0;
-          slot.waiter?.(null);
-          break;
-        case Rec.exiting:
-          this.#deps.log.error("worker ended", { worker: slot.index, err: body.error });
-          if (slot.serving === 0 && slot.waiter) {
-            slot.waiter(`Worker ${slot.index} ended while starting: ${body.error}`);
-          } else if (this.#running) void this.#replace(slot, "exited");
-          break;
-      }
+    }
+  }
+
+  #handle(slot: Slot, type: number, generation: number, payload: Uint8Array): void {
+    if (type === Rec.accessLog) {
+      this.#accessLog.writeLine(decoder.decode(payload)); // whoever wrote it, it happened
+      return;
+    }
+    if (generation !== slot.generation) return; // a predecessor's last words
+    slot.lastSeen = this.#deps.clock.monotonic();
+    const body = JSON.parse(decoder.decode(payload));
+    switch (type) {
+      case Rec.status:
+        slot.clusters = body.clusters;
+        break;
+      case Rec.ready:
+        slot.serving = body.version;
+        if (slot.waiter?.kind === "start") slot.waiter.settle(null);
+        break;
+      case Rec.failed:
+        if (slot.waiter?.kind === "start") {
+          slot.waiter.settle(
+            `Worker ${slot.index} cannot serve config ${body.version}: ${body.error}`,
+          );
+        } else {this.#deps.log.warn("worker refused a config", {
+            worker: slot.index,
+            err: body.error,
+          });}
+        break;
+      case Rec.stopped:
+        slot.serving = 0;
+        if (slot.waiter?.kind === "stop") slot.waiter.settle(null);
+        break;
+      case Rec.exiting:
+        this.#deps.log.error("worker ended", { worker: slot.index, err: body.error });
+        this.#ended(slot, `ended: ${body.error}`, "exited");
+        break;
     }
   }
 }

@@ -32,6 +32,8 @@ export interface WorkerStart {
   kind: "start";
   /** The Worker's index, 0 … N-1 (kept by its replacement after a restart). */
   index: number;
+  /** Which launch of this index it is; sent as the version of every record. */
+  generation: number;
   wasm: SharedWasmHandle;
   /** Address of the shared stats block. */
   stats: number;
@@ -40,12 +42,13 @@ export interface WorkerStart {
   /** Address of the ring Worker → main. */
   toMain: number;
   logLevel: LogLevel;
-  /** Honour the `exit` message (tests of Worker supervision only). */
+  /** Honour the `exit` and `block` messages (tests of Worker supervision only). */
   testHooks: boolean;
 }
 
 /**
  * Other `postMessage`s to a Worker: close the listeners and end; or (tests only) end at once,
- * as a fatal error would, dropping the Worker's connections.
+ * as a fatal error would, dropping the Worker's connections; or (tests only) block the
+ * Worker's thread for `ms`, as a stuck Worker would.
  */
-export type WorkerControl = { kind: "stop" } | { kind: "exit" };
+export type WorkerControl = { kind: "stop" } | { kind: "exit" } | { kind: "block"; ms: number };

@@ -5,7 +5,19 @@ import type { AccessLogSink } from "./access_log_sink.ts";
 /** Where a `RingAccessLog` puts records: the shape of a shared-memory `Ring`'s producer side. */
 export interface RecordProducer {
   /** Appends one record; false when there is no room now. */
-  push(type: number, payload: Uint8Array): boolean;
+  push(type: number, payload: Uint8Array, version?: number): boolean;
+  /** Bytes buffered now. */
+  readonly used: number;
+  /** Size of the ring in bytes. */
+  readonly capacity: number;
+}
+
+/** Options of `RingAccessLog`. */
+export interface RingAccessLogOptions {
+  /** Room in the ring that records never take (kept for other kinds of records). Default 0. */
+  reserveBytes?: number;
+  /** Called once per dropped record (e.g. to count it). */
+  onDrop?: (count: number) => void;
 }
 
 const encoder = new TextEncoder();
@@ -22,18 +34,19 @@ export class RingAccessLog implements AccessLogSink {
   readonly #ring: RecordProducer;
   readonly #type: number;
   readonly #onDrop: ((count: number) => void) | undefined;
+  readonly #limit: number;
   #dropped = 0;
   #closed = false;
 
   /**
    * @param ring the Worker's ring to the main isolate
    * @param type the record type that marks access-log lines in that ring
-   * @param onDrop called once per dropped record (e.g. to count it)
    */
-  constructor(ring: RecordProducer, type: number, onDrop?: (count: number) => void) {
+  constructor(ring: RecordProducer, type: number, options: RingAccessLogOptions = {}) {
     this.#ring = ring;
     this.#type = type;
-    this.#onDrop = onDrop;
+    this.#onDrop = options.onDrop;
+    this.#limit = ring.capacity - (options.reserveBytes ?? 0);
   }
 
   /** Records dropped because the ring was full or the log closed. */
@@ -41,13 +54,15 @@ export class RingAccessLog implements AccessLogSink {
     return this.#dropped;
   }
 
+  /** Formats `record` and pushes it; drops (and counts) it when there is no room. */
   write(record: AccessLogRecord): void {
     this.writeLine(formatAccessLogRecord(record));
   }
 
+  /** Pushes one formatted line; drops (and counts) it when there is no room. */
   writeLine(line: string): void {
     let ok = false;
-    if (!this.#closed) {
+    if (!this.#closed && this.#ring.used + line.length + 64 <= this.#limit) {
       try {
         ok = this.#ring.push(this.#type, encoder.encode(line));
       } catch {
@@ -65,6 +80,7 @@ export class RingAccessLog implements AccessLogSink {
     return Promise.resolve();
   }
 
+  /** Drops every later record. */
   close(): Promise<void> {
     this.#closed = true;
     return Promise.resolve();

@@ -25,12 +25,15 @@ class SharedSeriesCells implements MetricCells {
     this.#block = block;
     this.#base = base;
   }
+  /** Atomically adds `delta` to cell `index` of this series. */
   add(index: number, delta: number): void {
     this.#block.add(this.#base + index, delta);
   }
+  /** Atomically sets cell `index` of this series. */
   set(index: number, value: number): void {
     this.#block.set(this.#base + index, value);
   }
+  /** Reads cell `index` of this series. */
   get(index: number): number {
     return this.#block.get(this.#base + index);
   }
@@ -45,6 +48,8 @@ class SharedSeriesCells implements MetricCells {
 export class SharedMetricStorage implements MetricStorage {
   readonly #block: SharedCells;
   #adopted = 0;
+  /** Series `adopt()` could not place: their family is unknown here or has other labels. */
+  skipped = 0;
 
   /** @param block the shared cells (a `StatsBlock`) */
   constructor(block: SharedCells) {
@@ -71,7 +76,10 @@ export class SharedMetricStorage implements MetricStorage {
     for (const end = block.count; this.#adopted < end; this.#adopted++) {
       const [name, ...values] = JSON.parse(block.entry(this.#adopted).key) as string[];
       const family = registry.family(name);
-      if (!(family instanceof MetricFamily) || family.labelNames.length !== values.length) continue;
+      if (!(family instanceof MetricFamily) || family.labelNames.length !== values.length) {
+        this.skipped++; // the isolates disagree on a family: visible, but never fatal
+        continue;
+      }
       (family as MetricFamily<unknown, readonly string[]>).labels(...values);
       adopted++;
     }

@@ -159,11 +159,16 @@ Deno.test("Ring.waitAsync resolves false when idle and true at once when readabl
 
 Deno.test("Ring.waitAsync resolves on a push made while it sleeps", async () => {
   const ring = Ring.create(SharedWasm.create(), 256);
-  const woken = ring.waitAsync(5_000);
+  // A lost wake-up would leave the wait asleep for its whole minute: the test's deadline
+  // (10 s) settles first and the assertion fails.
+  const woken = ring.waitAsync(60_000);
   // The push runs after waitAsync announced itself and went to sleep.
   await Promise.resolve();
   queueMicrotask(() => ring.push(2, bytes(2)));
-  assert.equal(await woken, true);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<string>((r) => timer = setTimeout(() => r("deadline"), 10_000));
+  assert.equal(await Promise.race([woken, deadline]), true);
+  clearTimeout(timer);
   assert.deepEqual(ring.pop()?.payload, bytes(2));
 });
 
