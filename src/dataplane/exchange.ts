@@ -38,7 +38,7 @@ export class Exchange {
   /** Monotonic ms when the exchange ended. */
   end = 0;
   /** Set by the proxy core: releases the upstream host's in-flight slot when the exchange ends. */
-  onEnd: (() => void) | null = null;
+  onEnd: ExchangeEndHook | null = null;
 
   constructor(listener: string, remote: string, start: number, startWall: number) {
     this.listener = listener;
@@ -46,6 +46,11 @@ export class Exchange {
     this.start = start;
     this.startWall = startWall;
   }
+}
+
+/** Run once when an exchange ends (an object rather than a closure: one less per request). */
+export interface ExchangeEndHook {
+  exchangeEnded(): void;
 }
 
 /** Receives finished exchanges: metrics, access log. */

@@ -195,7 +195,7 @@ export class DataplaneStats implements ExchangeSink {
 
   /** Records a finished exchange. */
   finish(ex: Exchange): void {
-    ex.onEnd?.();
+    ex.onEnd?.exchangeEnded();
     const l = this.#listener(ex.listener);
     l.bytesIn.inc(ex.bytesReceived);
     l.bytesOut.inc(ex.bytesSent);

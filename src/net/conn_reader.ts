@@ -82,29 +82,49 @@ export class ConnReader {
 
   #begin(maxBytes: number): Promise<number> {
     this.#makeRoom(maxBytes);
-    const p = this.#read();
+    const buf = this.buf;
+    const at = this.end;
+    this.#readBuf = buf;
+    this.#readAt = at;
+    // `then` with handlers made once per reader: one derived promise per read, no async
+    // function frame.
+    let read: Promise<number | null>;
+    try {
+      read = this.#reader.read(at === 0 ? buf : buf.subarray(at));
+    } catch (err) {
+      this.#readBuf = null;
+      return Promise.reject(err);
+    }
+    const p = read.then(this.#onRead, this.#onReadError);
     this.#pending = p;
     return p;
   }
 
-  async #read(): Promise<number> {
-    const buf = this.buf;
-    const at = this.end;
-    try {
-      const n = await this.#reader.read(at === 0 ? buf : buf.subarray(at));
-      if (n === null) return 0;
-      // Taking every buffered byte while the read was in flight resets `end` to 0 (and
-      // `unshift` may swap the buffer): the new bytes must follow what is buffered now.
-      if (buf !== this.buf || at !== this.end) this.#relocate(buf.subarray(at, at + n));
-      this.end += n;
-      this.bytesRead += n;
-      return n;
-    } finally {
-      // Cleared when the read completes, not when someone awaits it: a caller may use the
-      // bytes (already in the buffer) without ever calling fill().
-      this.#pending = null;
-    }
-  }
+  // The buffer and offset of the read in flight (at most one at a time).
+  #readBuf: Uint8Array | null = null;
+  #readAt = 0;
+
+  readonly #onRead = (n: number | null): number => {
+    // Cleared when the read completes, not when someone awaits it: a caller may use the
+    // bytes (already in the buffer) without ever calling fill().
+    this.#pending = null;
+    const buf = this.#readBuf!;
+    this.#readBuf = null;
+    if (n === null) return 0;
+    const at = this.#readAt;
+    // Taking every buffered byte while the read was in flight resets `end` to 0 (and
+    // `unshift` may swap the buffer): the new bytes must follow what is buffered now.
+    if (buf !== this.buf || at !== this.end) this.#relocate(buf.subarray(at, at + n));
+    this.end += n;
+    this.bytesRead += n;
+    return n;
+  };
+
+  readonly #onReadError = (err: unknown): never => {
+    this.#pending = null;
+    this.#readBuf = null;
+    throw err;
+  };
 
   #makeRoom(maxBytes: number): void {
     if (this.start === this.end) this.start = this.end = 0;

@@ -46,6 +46,10 @@ export class H1ServerConnection {
   readonly #o: H1ServerOptions;
   readonly #remote: string;
   readonly #w = new Uint8Array(16 * 1024);
+  /** The encoded response of `#startResponse`: `#w`, or a larger array for a large head. */
+  #out: Uint8Array = this.#w;
+  /** Body bytes in `#out`. */
+  #outBody = 0;
   #phase: Phase = "idle";
   #timer: Timer;
   #closed = false;
@@ -111,8 +115,12 @@ export class H1ServerConnection {
     let head: RequestHead;
     let framing: Framing;
     try {
-      const end = await this.#readHead();
-      if (end < 0) return false;
+      // The head-reading loop stays inline (no async frame of its own): usually one fill.
+      let end = this.#headStart();
+      while (end < 0) {
+        if ((await r.fill(o.limits.maxHeadBytes + 1)) === 0) return false; // the client left
+        end = this.#headAfterFill();
+      }
       head = parseRequestHead(r.buf, r.start, end, o.limits);
       r.consume(end - r.start);
       framing = requestFraming(head.minor, head.headers);
@@ -171,7 +179,15 @@ export class H1ServerConnection {
     }
     let keep = !framing.close && !this.#closed;
     try {
-      keep = (await this.#writeResponse(res, req, head.minor, keep, ex)) && keep;
+      const sent = this.#startResponse(res, req, head.minor, keep, ex);
+      if (typeof sent === "number") {
+        // The whole response is in `#out[0, sent)`: one write, continued only when the
+        // kernel took part of it (inline: no async frame on the common path).
+        const out = this.#out;
+        const w = await this.#conn.write(sent === out.length ? out : out.subarray(0, sent));
+        if (w < sent) await writeAll(this.#conn, out.subarray(w, sent));
+        ex.bytesSent = this.#outBody;
+      } else keep = (await sent) && keep;
     } catch (err) {
       ex.error ||= "downstream_reset";
       res.body?.cancel();
@@ -191,28 +207,43 @@ export class H1ServerConnection {
     return keep;
   }
 
-  /** Waits for a complete head; returns its end index, or -1 when the client went away. */
-  async #readHead(): Promise<number> {
+  /**
+   * Starts waiting for a request head: arms the idle (or header) timeout and looks at what
+   * is buffered. Returns the head's end index, or -1 when more bytes are needed.
+   */
+  #headStart(): number {
     const o = this.#o;
     const r = this.#r;
     this.#arm(
       r.available > 0 ? "head" : "idle",
       r.available > 0 ? o.headersTimeoutMs : o.idleTimeoutMs,
     );
+    return this.#skipBlankLines() ? findHeadEnd(r.buf, r.start, r.end, o.limits.maxHeadBytes) : -1;
+  }
+
+  /** After a fill: the head's end index, or -1 when more bytes are needed. */
+  #headAfterFill(): number {
+    const o = this.#o;
+    const r = this.#r;
     const max = o.limits.maxHeadBytes;
-    for (;;) {
-      // Tolerate blank lines before a request line (RFC 9112 §2.2).
-      while (r.available >= 2 && r.buf[r.start] === CR && r.buf[r.start + 1] === LF) r.consume(2);
-      const end = findHeadEnd(r.buf, r.start, r.end, max);
-      if (end >= 0) return end;
-      const n = await r.fill(max + 1);
-      if (n === 0) return -1;
-      // Arm the header timeout only for a head that did not arrive whole (the usual case
-      // needs no timer work here).
-      if (this.#phase === "idle" && findHeadEnd(r.buf, r.start, r.end, max) < 0) {
-        this.#arm("head", o.headersTimeoutMs);
-      }
+    let end = findHeadEnd(r.buf, r.start, r.end, max);
+    // Arm the header timeout only for a head that did not arrive whole (the usual case
+    // needs no timer work here).
+    if (end < 0 && this.#phase === "idle") this.#arm("head", o.headersTimeoutMs);
+    if (r.available >= 2 && r.buf[r.start] === CR && r.buf[r.start + 1] === LF) {
+      end = this.#skipBlankLines() ? findHeadEnd(r.buf, r.start, r.end, max) : -1;
     }
+    return end;
+  }
+
+  /**
+   * Tolerates blank lines before a request line (RFC 9112 §2.2); false when nothing is left
+   * to look at (the head cannot be complete).
+   */
+  #skipBlankLines(): boolean {
+    const r = this.#r;
+    while (r.available >= 2 && r.buf[r.start] === CR && r.buf[r.start + 1] === LF) r.consume(2);
+    return r.available > 0;
   }
 
   /** Builds the proxy request, or returns a rejection reason. */
@@ -264,14 +295,19 @@ export class H1ServerConnection {
     };
   }
 
-  /** Writes the response; returns false when the connection must close after it. */
-  async #writeResponse(
+  /**
+   * Encodes the response head into `#out`, with the body when it is all in memory and fits
+   * (the common case): returns the length of that complete response for the caller to
+   * write. Otherwise writes the response and resolves with false when the connection must
+   * close after it.
+   */
+  #startResponse(
     res: ProxyResponse,
     req: ProxyRequest,
     minor: number,
     keep: boolean,
     ex: Exchange,
-  ): Promise<boolean> {
+  ): number | Promise<boolean> {
     const body = res.body;
     const status = res.status;
     const bodyless = status < 200 || status === 204 || status === 304 || req.method === "HEAD";
@@ -297,21 +333,51 @@ export class H1ServerConnection {
       out = new Uint8Array(text.length);
       n = encodeHead(text, out);
     }
+    this.#out = out;
     if (body === null || bodyless) {
+      this.#outBody = 0;
       body?.cancel();
-      await this.#write(out.subarray(0, n));
-      return keep;
+      return n;
     }
     const first = body.takeBuffered();
     if (!chunked && first.length <= out.length - n) {
       out.set(first, n);
-      await this.#write(out.subarray(0, n + first.length));
       if (body.done) {
-        ex.bytesSent = first.length;
-        return keep; // the whole response in one write: the common case
+        this.#outBody = first.length;
+        return n + first.length; // the whole response in one write: the common case
       }
+      return this.#writeResponse(
+        body,
+        out.subarray(0, n + first.length),
+        first,
+        true,
+        false,
+        keep,
+        ex,
+      );
+    }
+    return this.#writeResponse(body, out.subarray(0, n), first, false, chunked, keep, ex);
+  }
+
+  /**
+   * Writes a response whose body is still arriving: `head`, then `first` unless it is
+   * already part of `head` (`firstInHead`), then the rest of the body. Resolves with false
+   * when the connection must close after it.
+   */
+  async #writeResponse(
+    body: Body,
+    head: Uint8Array,
+    first: Uint8Array,
+    firstInHead: boolean,
+    chunked: boolean,
+    keep: boolean,
+    ex: Exchange,
+  ): Promise<boolean> {
+    if (firstInHead) {
+      const w = await this.#conn.write(head);
+      if (w < head.length) await writeAll(this.#conn, head.subarray(w));
     } else {
-      await writeAll(this.#conn, out.subarray(0, n));
+      await writeAll(this.#conn, head);
       if (first.length > 0) await writeAll(this.#conn, chunked ? chunkFrame(first) : first);
     }
     ex.bytesSent = first.length;
@@ -338,12 +404,6 @@ export class H1ServerConnection {
     }
     if (chunked) await writeAll(this.#conn, lastChunk(body.trailers()));
     return keep;
-  }
-
-  /** One write, continued only when the kernel took part of it. */
-  async #write(data: Uint8Array): Promise<void> {
-    const n = await this.#conn.write(data);
-    if (n < data.length) await writeAll(this.#conn, data.subarray(n));
   }
 
   async #upgrade(res: ProxyResponse, protocol: string, ex: Exchange): Promise<void> {

@@ -1,5 +1,5 @@
 import type { RouteConfig } from "../../config/schema.ts";
-import type { Clock } from "../../core/clock.ts";
+import type { Clock, Timer } from "../../core/clock.ts";
 import { TimeoutError } from "../../core/abort.ts";
 import { Cancel } from "../../core/cancel.ts";
 import type { Logger } from "../../core/logger.ts";
@@ -8,7 +8,7 @@ import type { TimerWheel } from "../../core/timer_wheel.ts";
 import { requestId } from "../../core/ids.ts";
 import type { Host } from "../balance/host.ts";
 import type { ClusterRuntime } from "../cluster.ts";
-import type { Exchange } from "../exchange.ts";
+import type { Exchange, ExchangeEndHook } from "../exchange.ts";
 import { backoffDelay } from "../resilience/backoff.ts";
 import { retriableFailure, retriableStatus } from "../resilience/retry_policy.ts";
 import { type FailureReason, UpstreamError } from "../upstream_error.ts";
@@ -32,10 +32,35 @@ export interface ProxyDeps {
   log: Logger;
 }
 
-interface Attempt {
-  host: Host;
-  cluster: ClusterRuntime;
-  retry: boolean;
+/**
+ * One attempt at sending a request upstream. It is also the exchange's end hook once its
+ * response is the one sent downstream (no closure per request).
+ */
+class Attempt implements ExchangeEndHook {
+  /** The response counts as a success for the host's statistics. */
+  ok = false;
+
+  constructor(
+    readonly host: Host,
+    readonly cluster: ClusterRuntime,
+    readonly retry: boolean,
+    readonly ex: Exchange,
+    readonly clock: Clock,
+  ) {}
+
+  /** Releases the host's and cluster's in-flight slot and records the latency. */
+  end(ok: boolean): void {
+    const ex = this.ex;
+    const now = ex.end || ex.upstreamFirstByte || this.clock.monotonic();
+    const latency = (ex.upstreamFirstByte || now) - ex.upstreamStart;
+    this.host.end(now, latency, ok);
+    this.cluster.active--;
+    if (this.retry) this.cluster.activeRetries--;
+  }
+
+  exchangeEnded(): void {
+    this.end(this.ok);
+  }
 }
 
 /**
@@ -125,9 +150,19 @@ export class HttpProxy {
       const remaining = deadline - (attempt === 0 ? ex.start : d.clock.monotonic());
       const perTry = policy?.per_try_timeout ?? Infinity;
       const tryMs = Math.min(remaining, perTry);
-      const a: Attempt = { host, cluster, retry: attempt > 0 };
+      const a = new Attempt(host, cluster, attempt > 0, ex, d.clock);
       const outReq = attempt === 0 || replay === null ? req : { ...req, body: replay.replay() };
-      const result = await this.#attempt(outReq, a, ex, tryMs, tryMs === perTry);
+      // The attempt is inline (no async frame of its own on the per-request path).
+      const cancel = new Cancel();
+      const timer = this.#begin(outReq, a, ex, cancel, tryMs, tryMs === perTry);
+      let result: ProxyResponse | UpstreamError;
+      try {
+        result = await cluster.pool(host).request(outReq, ex, cancel);
+      } catch (err) {
+        result = this.#attemptError(err, a, cancel);
+      } finally {
+        timer?.cancel();
+      }
       if (!(result instanceof UpstreamError)) {
         const status = result.status;
         if (
@@ -135,7 +170,7 @@ export class HttpProxy {
           stillReplayable(replay) && cluster.retryBudgetAllows()
         ) {
           result.body?.cancel();
-          this.#end(a, ex, false);
+          a.end(false);
           (avoid ??= new Set()).add(host);
           if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) {
             return this.#out(route, ex, grpc, result);
@@ -144,14 +179,15 @@ export class HttpProxy {
           cluster.counters.retries.inc();
           continue;
         }
-        ex.onEnd = () => this.#end(a, ex, status < 500);
+        a.ok = status < 500;
+        ex.onEnd = a;
         if (result.body !== null && deadline !== Infinity) {
           // The deadline covers the whole response, not only the wait for its head.
           result.body = new DeadlineBody(result.body, deadline, d.wheel, timeoutName, timeoutMs);
         }
         return this.#out(route, ex, grpc, result);
       }
-      this.#end(a, ex, false);
+      a.end(false);
       last = { reason: result.reason, message: result.message };
       if (
         result.staleReuse && !staleRetried && (req.body === null || replay !== null) &&
@@ -191,13 +227,18 @@ export class HttpProxy {
     return res;
   }
 
-  async #attempt(
+  /**
+   * Starts an attempt: counts it on host and cluster and arms its timeout, which cancels
+   * `cancel`. Returns the timer to stop when the attempt is over (none without a timeout).
+   */
+  #begin(
     req: ProxyRequest,
     a: Attempt,
     ex: Exchange,
+    cancel: Cancel,
     tryMs: number,
     perTry: boolean,
-  ): Promise<ProxyResponse | UpstreamError> {
+  ): Timer | undefined {
     const d = this.#d;
     a.host.begin();
     a.cluster.active++;
@@ -205,7 +246,6 @@ export class HttpProxy {
     if (a.retry) a.cluster.activeRetries++;
     ex.connectMs = -1;
     ex.upstreamFirstByte = 0;
-    const cancel = new Cancel();
     const timer = Number.isFinite(tryMs)
       ? d.wheel.schedule(Math.max(0, tryMs), () =>
         cancel.cancel(
@@ -215,18 +255,21 @@ export class HttpProxy {
     // The first attempt of a body-less request starts when the request did (one clock read
     // less on the hot path); later attempts read the clock.
     ex.upstreamStart = a.retry || req.body !== null ? d.clock.monotonic() : ex.start;
-    try {
-      return await a.cluster.pool(a.host).request(req, ex, cancel);
-    } catch (err) {
-      if (cancel.cancelled) {
-        return new UpstreamError("upstream_timeout", (cancel.reason as Error).message);
-      }
-      if (err instanceof UpstreamError) return err;
-      d.log.error("unexpected upstream error", { err, cluster: a.cluster.name, host: a.host.key });
-      return new UpstreamError("upstream_reset", String((err as Error)?.message ?? err));
-    } finally {
-      timer?.cancel();
+    return timer;
+  }
+
+  /** The `UpstreamError` an attempt that threw `err` ends with. */
+  #attemptError(err: unknown, a: Attempt, cancel: Cancel): UpstreamError {
+    if (cancel.cancelled) {
+      return new UpstreamError("upstream_timeout", (cancel.reason as Error).message);
     }
+    if (err instanceof UpstreamError) return err;
+    this.#d.log.error("unexpected upstream error", {
+      err,
+      cluster: a.cluster.name,
+      host: a.host.key,
+    });
+    return new UpstreamError("upstream_reset", String((err as Error)?.message ?? err));
   }
 
   /** Waits the backoff delay; false when it would overrun the deadline. */
@@ -241,14 +284,6 @@ export class HttpProxy {
     if (d.clock.monotonic() + ms >= deadline) return false;
     if (ms > 0) await d.clock.sleep(ms);
     return true;
-  }
-
-  #end(a: Attempt, ex: Exchange, ok: boolean): void {
-    const now = ex.end || ex.upstreamFirstByte || this.#d.clock.monotonic();
-    const latency = (ex.upstreamFirstByte || now) - ex.upstreamStart;
-    a.host.end(now, latency, ok);
-    a.cluster.active--;
-    if (a.retry) a.cluster.activeRetries--;
   }
 
   #fail(ex: Exchange, reason: string, message: string, grpc: boolean): ProxyResponse {

@@ -63,6 +63,9 @@ export class H1Connection {
     return this.#closed;
   }
 
+  /** `close` bound to this connection, for cancel callbacks (no closure per request). */
+  readonly closer = (): void => this.close();
+
   /** Closes the socket (idempotent). */
   close(): void {
     if (this.#closed) return;

@@ -139,7 +139,7 @@ export class H1Pool {
     cancel: Cancel,
   ): Promise<ProxyResponse> {
     timing.connectMs = conn.requests === 0 ? conn.connectMs : -1;
-    cancel.onCancel(() => conn.close());
+    cancel.onCancel(conn.closer);
     return conn.exchange(req, timing, this.#release);
   }
 
