@@ -6,3 +6,4 @@
 export { type Endpoint, type EndpointSpec, sameEndpoint, toEndpoint } from "./endpoint.ts";
 export type { EndpointSet, EndpointWatcher, Resolver } from "./resolver.ts";
 export { StaticResolver } from "./static_resolver.ts";
+export { GossipResolver, type MembershipView } from "./gossip_resolver.ts";
