@@ -46,7 +46,8 @@ Deno.test("GossipResolver over a gossiping cluster: a crashed member's endpoint 
   const net = new SimNetwork({ seed: 11, defaults: { latencyMs: 2, jitterMs: 1 } });
   const names = ["10.0.0.1:7946", "10.0.0.2:7946", "10.0.0.3:7946", "10.0.0.4:7946"];
   const nodes = new Map<string, SwimNode>();
-  let resolver: GossipResolver | undefined;
+  // Membership events refresh the resolver, which exists once the cluster is up.
+  const ref: { resolver?: GossipResolver } = {};
   const boot = async (name: string, i: number) => {
     nodes.get(name)?.stop();
     const sim = nodes.has(name) ? net.restart(name) : net.node(name);
@@ -63,7 +64,7 @@ Deno.test("GossipResolver over a gossiping cluster: a crashed member's endpoint 
           randomBytes: (b) => new DataView(b.buffer, b.byteOffset, b.length).setUint32(0, ++nonce),
         }),
         config: SKIFF_DEFAULTS,
-        onEvent: () => resolver?.refresh(),
+        onEvent: () => ref.resolver?.refresh(),
       },
     );
     nodes.set(name, node);
@@ -72,8 +73,9 @@ Deno.test("GossipResolver over a gossiping cluster: a crashed member's endpoint 
     await joined;
   };
   for (const [i, n] of names.entries()) await boot(n, i);
-  resolver = new GossipResolver("web", nodes.get(names[0])!);
-  const keys = () => resolver!.current().endpoints.map((e) => e.key).sort();
+  const resolver = new GossipResolver("web", nodes.get(names[0])!);
+  ref.resolver = resolver;
+  const keys = () => resolver.current().endpoints.map((e) => e.key).sort();
   const until = async (cond: () => boolean, maxMs: number) => {
     for (const start = net.now; !cond();) {
       if (net.now - start > maxMs) throw new Error(`Not within ${maxMs} virtual ms: ${keys()}`);

@@ -43,6 +43,39 @@ export function suspicionTimeout(
 }
 
 /**
+ * The suspicion timeout (from its start) once `confirmers` distinct members suspect the same
+ * member, the first one included: `quorumMs` when there are at least `quorum` of them and that
+ * is sooner, otherwise `timeoutMs` (the Lifeguard timeout) unchanged.
+ *
+ * @param timeoutMs the timeout without a quorum (see `suspicionTimeout`)
+ * @param quorumMs the timeout once the quorum is reached
+ * @param confirmers distinct suspecting members, the first one included
+ * @param quorum members needed (0: no quorum rule)
+ */
+export function quorumTimeout(
+  timeoutMs: number,
+  quorumMs: number,
+  confirmers: number,
+  quorum: number,
+): number {
+  if (quorum <= 0 || confirmers < quorum) return timeoutMs;
+  return Math.min(timeoutMs, Math.max(0, quorumMs));
+}
+
+/**
+ * The chance that a member hearing of a fresh suspicion probes the suspect itself, so that
+ * about `expected` of the `n - 2` other members (neither the suspect nor the first suspecter)
+ * do: `min(1, expected / (n - 2))`, 0 when `expected` is 0 or nobody else is left.
+ *
+ * @param expected verifiers wanted across the cluster
+ * @param n members in the cluster, this node included
+ */
+export function verifyChance(expected: number, n: number): number {
+  if (expected <= 0 || n <= 2) return 0;
+  return Math.min(1, expected / (n - 2));
+}
+
+/**
  * How many times each gossip update is piggybacked before it is dropped: `mult × ⌈log10(n +
  * 1)⌉`, enough for an epidemic to reach every member with high probability.
  *

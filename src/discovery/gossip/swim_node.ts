@@ -5,7 +5,13 @@ import { BroadcastQueue } from "./broadcast_queue.ts";
 import { classifyUpdate, type MemberState, refutation } from "./member_state.ts";
 import type { GossipCodec, GossipMessage, MemberInfo } from "./messages.ts";
 import { ProbeOrder } from "./probe_order.ts";
-import { minSuspicionTimeout, retransmitLimit, suspicionTimeout } from "./suspicion.ts";
+import {
+  minSuspicionTimeout,
+  quorumTimeout,
+  retransmitLimit,
+  suspicionTimeout,
+  verifyChance,
+} from "./suspicion.ts";
 import type { SwimConfig } from "./swim_config.ts";
 
 /** A membership change as a node sees it (one JSON line each in `--events json` mode). */
@@ -44,6 +50,11 @@ interface Probe {
 }
 
 const STREAM_TIMEOUT_MS = 5000;
+/**
+ * The confirmer a suspicion learned from a peer's full state is put down to when only
+ * independent confirmations count: the peer may only have heard of it, so it counts for no one.
+ */
+const HEARSAY = "";
 
 /**
  * One member of a SWIM cluster (with Lifeguard's refinements and skiff's, each switchable in
@@ -160,6 +171,15 @@ export class SwimNode {
   #probeRound(): void {
     const target = this.#order.next();
     if (target === undefined) return;
+    this.#probe(target, false);
+  }
+
+  /**
+   * Probes `target`: a ping, then (after the probe timeout) indirect pings through k members,
+   * and a suspicion when nothing acked by the end of the period. A `verify` probe (of a fresh
+   * suspect) sends the ping and the indirect pings at once and decides after the probe timeout.
+   */
+  #probe(target: string, verify: boolean): void {
     const m = this.#members.get(target)!;
     const cfg = this.#d.config;
     const seq = ++this.#seq;
@@ -176,8 +196,7 @@ export class SwimNode {
     const interval = this.#scaled(cfg.probeIntervalMs);
     const timeout = Math.min(this.#scaled(cfg.probeTimeoutMs), interval);
     let expectedNacks = 0;
-    probe.timer = this.#after(timeout, () => {
-      if (probe.acked) return;
+    const indirect = () => {
       const helpers = this.#order.pick(cfg.indirectChecks, new Set([target]));
       expectedNacks = cfg.nacks ? helpers.length : 0;
       for (const h of helpers) {
@@ -190,13 +209,24 @@ export class SwimNode {
           nack: cfg.nacks,
         });
       }
-      probe.timer = this.#after(interval - timeout, () => {
-        this.#probes.delete(seq);
-        if (probe.acked) return;
-        // Lifeguard: missing nacks point at our own trouble, so we slow down.
-        this.#awareness?.apply(Math.max(1, expectedNacks - probe.nacks));
-        this.#suspect(target);
-      });
+    };
+    const fail = () => {
+      this.#probes.delete(seq);
+      if (probe.acked) return;
+      // Lifeguard: missing nacks point at our own trouble, so we slow down (not after a
+      // verify probe: it decides before the nacks are due).
+      if (!verify) this.#awareness?.apply(Math.max(1, expectedNacks - probe.nacks));
+      this.#suspect(target);
+    };
+    if (verify) {
+      indirect();
+      probe.timer = this.#after(timeout, fail);
+      return;
+    }
+    probe.timer = this.#after(timeout, () => {
+      if (probe.acked) return;
+      indirect();
+      probe.timer = this.#after(interval - timeout, fail);
     });
   }
 
@@ -238,7 +268,16 @@ export class SwimNode {
 
   #suspect(name: string): void {
     const m = this.#members.get(name);
-    if (!m || m.info.state !== "alive") return;
+    if (!m) return;
+    if (m.info.state === "suspect" && this.#d.config.independentConfirmations) {
+      // Our own failed probe of a suspect: an independent confirmation.
+      this.#update(
+        { type: "suspect", name, incarnation: m.info.incarnation, from: this.#self.name },
+        this.#self.name,
+      );
+      return;
+    }
+    if (m.info.state !== "alive") return;
     this.#update(
       { type: "suspect", name, incarnation: m.info.incarnation, from: this.#self.name },
       this.#self.name,
@@ -254,11 +293,29 @@ export class SwimNode {
     return suspicionTimeout(min, max, confirmations, expected);
   }
 
+  /** Ms from the start of a suspicion confirmed by `confirmers` (hearsay not counted). */
+  #suspicionDeadline(confirmerSet: ReadonlySet<string>): number {
+    const cfg = this.#d.config;
+    const confirmers = confirmerSet.size - (confirmerSet.has(HEARSAY) ? 1 : 0);
+    return quorumTimeout(
+      this.#suspicionTimeout(confirmers - 1),
+      cfg.suspicionQuorumMs,
+      confirmers,
+      cfg.suspicionQuorum,
+    );
+  }
+
   #startSuspicion(m: Member, from: string): void {
     const started = this.#d.clock.monotonic();
     const confirmers = new Set<string>([from]);
-    const timer = this.#after(this.#suspicionTimeout(0), () => this.#suspicionExpired(m));
+    const timer = this.#after(this.#suspicionDeadline(confirmers), () => this.#suspicionExpired(m));
     m.suspicion = { confirmers, started, timer };
+    // Someone else's suspicion: maybe check it ourselves, as an independent observer.
+    const cfg = this.#d.config;
+    if (cfg.suspicionVerifiers > 0 && from !== this.#self.name) {
+      const chance = verifyChance(cfg.suspicionVerifiers, this.#liveCount());
+      if (this.#d.rng() < chance) this.#probe(m.info.name, true);
+    }
   }
 
   #confirmSuspicion(m: Member, from: string): boolean {
@@ -268,7 +325,7 @@ export class SwimNode {
     s.timer.cancel();
     this.#timers.delete(s.timer);
     const elapsed = this.#d.clock.monotonic() - s.started;
-    const left = Math.max(0, this.#suspicionTimeout(s.confirmers.size - 1) - elapsed);
+    const left = Math.max(0, this.#suspicionDeadline(s.confirmers) - elapsed);
     s.timer = this.#after(left, () => this.#suspicionExpired(m));
     return true;
   }
@@ -303,8 +360,11 @@ export class SwimNode {
     const outcome = classifyUpdate(m?.info, { state, incarnation });
     if (outcome === "stale" || outcome === "duplicate") return;
     if (outcome === "confirmation") {
-      if (m && this.#confirmSuspicion(m, (msg as { from: string }).from)) {
-        this.#rebroadcast(name, msg);
+      const confirmer = (msg as { from: string }).from;
+      if (m && this.#confirmSuspicion(m, confirmer)) {
+        // Each confirmer's message travels on its own key, so none displaces another.
+        const key = this.#d.config.independentConfirmations ? `${name}\u0000${confirmer}` : name;
+        this.#rebroadcast(key, msg);
       }
       return;
     }
@@ -477,8 +537,28 @@ export class SwimNode {
       const msg: GossipMessage = info.state === "alive"
         ? { type: "alive", member: info }
         : info.state === "suspect" || info.state === "dead"
-        ? { type: "suspect", name: info.name, incarnation: info.incarnation, from: peer }
+        ? {
+          type: "suspect",
+          name: info.name,
+          incarnation: info.incarnation,
+          from: this.#d.config.independentConfirmations ? HEARSAY : peer,
+        }
         : { type: "leave", name: info.name, incarnation: info.incarnation };
+      // Independent confirmations only: a suspicion we hold already is not confirmed by a
+      // peer's full state (the peer may only have heard of it), but the peer's verdict on it
+      // counts as the dead message we missed.
+      if (
+        this.#d.config.independentConfirmations && msg.type === "suspect" &&
+        this.#members.get(info.name)?.info.state === "suspect"
+      ) {
+        if (info.state === "dead") {
+          this.#update(
+            { type: "dead", name: info.name, incarnation: info.incarnation, from: peer },
+            peer,
+          );
+        }
+        continue;
+      }
       // A member first heard of as suspect or dead in a full state is learned as it is.
       if (
         !this.#members.has(info.name) && info.state !== "alive" && info.name !== this.#self.name

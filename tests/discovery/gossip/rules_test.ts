@@ -12,6 +12,12 @@ import {
   suspicionTimeout,
 } from "../../../src/discovery/gossip/mod.ts";
 import { seededRng } from "../../../src/core/mod.ts";
+import { quorumTimeout, verifyChance } from "../../../src/discovery/gossip/suspicion.ts";
+import {
+  BASIC_SWIM,
+  MEMBERLIST_DEFAULTS,
+  SKIFF_DEFAULTS,
+} from "../../../src/discovery/gossip/swim_config.ts";
 
 Deno.test("minSuspicionTimeout: memberlist's mult × max(1, log10 n) × interval", () => {
   const cases: [number, number, number, number][] = [
@@ -42,6 +48,51 @@ Deno.test("suspicionTimeout falls from max to min as independent confirmations a
   assert.equal(suspicionTimeout(5000, 5000, 0, 3), 5000, "no range: the floor");
   assert.equal(suspicionTimeout(5000, 20000, 0, 0), 5000, "no confirmations expected");
   assert.equal(suspicionTimeout(5000, 20000, -4, 3), 20000, "negative counts as none");
+});
+
+Deno.test("quorumTimeout: the short timeout only once enough distinct members suspect", () => {
+  const cases: [number, number, number, number, number][] = [
+    // timeout, quorumMs, confirmers, quorum, expected
+    [72000, 500, 1, 3, 72000], // a lone suspicion keeps the long timeout
+    [60000, 500, 2, 3, 60000],
+    [48000, 500, 3, 3, 500], // quorum reached
+    [48000, 500, 7, 3, 500],
+    [400, 500, 3, 3, 400], // never later than the Lifeguard timeout
+    [48000, -5, 3, 3, 0], // clamped at 0
+    [48000, 500, 9, 0, 48000], // quorum 0: off (memberlist)
+  ];
+  for (const [timeout, quorumMs, confirmers, quorum, want] of cases) {
+    assert.equal(
+      quorumTimeout(timeout, quorumMs, confirmers, quorum),
+      want,
+      `${timeout} ${quorumMs} ${confirmers} ${quorum}`,
+    );
+  }
+});
+
+Deno.test("verifyChance: about `expected` of the n - 2 others verify a fresh suspicion", () => {
+  const cases: [number, number, number][] = [
+    // expected, n, chance
+    [6, 1000, 6 / 998],
+    [6, 102, 0.06],
+    [6, 8, 1], // small cluster: everyone checks
+    [6, 2, 0], // nobody else left
+    [6, 0, 0],
+    [0, 1000, 0], // off (memberlist)
+  ];
+  for (const [expected, n, want] of cases) {
+    assert.ok(Math.abs(verifyChance(expected, n) - want) < 1e-12, `${expected} ${n}`);
+  }
+});
+
+Deno.test("the skiff-only rules are off in the baseline presets", () => {
+  for (const preset of [MEMBERLIST_DEFAULTS, BASIC_SWIM]) {
+    assert.equal(preset.independentConfirmations, false);
+    assert.equal(preset.suspicionVerifiers, 0);
+    assert.equal(preset.suspicionQuorum, 0);
+  }
+  assert.equal(SKIFF_DEFAULTS.independentConfirmations, true);
+  assert.ok(SKIFF_DEFAULTS.suspicionQuorum >= 3, "a quorum of at least 3 distinct observers");
 });
 
 Deno.test("retransmitLimit: mult × ceil(log10(n + 1))", () => {
