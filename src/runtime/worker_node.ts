@@ -124,9 +124,8 @@ export class WorkerNode {
     this.#deps = deps;
     const sizes = { ...DEFAULT_SIZES, ...deps.sizes };
     this.#sizes = sizes;
-    const ringBytes = count * (sizes.toMainRing + sizes.toWorkerRing);
-    const statsBytes = sizes.maxCells * 8 + sizes.maxSeries * 64 + sizes.keyBytes;
-    const pages = Math.ceil((ringBytes + statsBytes) / 65536) + 32;
+    const ringBytes = count * (Ring.bytes(sizes.toMainRing) + Ring.bytes(sizes.toWorkerRing));
+    const pages = Math.ceil((ringBytes + StatsBlock.bytes(sizes)) / 65536) + 32; // + module data
     // Room to grow: a Worker replaced as unresponsive gets fresh rings.
     this.#wasm = SharedWasm.create({ initialPages: pages, maximumPages: pages * 2 });
     this.#stats = StatsBlock.create(this.#wasm, sizes);

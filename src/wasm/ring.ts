@@ -55,6 +55,11 @@ export class Ring {
    * @param capacityBytes data bytes, a power of two from 64 to 2^30
    * @throws {RangeError} for any other capacity
    */
+  /** Bytes of shared memory a ring of this capacity takes (for sizing the memory). */
+  static bytes(capacityBytes: number): number {
+    return DATA + capacityBytes + 64; // + alignment
+  }
+
   static create(w: SharedWasm, capacityBytes: number): Ring {
     const cap = capacityBytes;
     if (!Number.isInteger(cap) || cap < MIN_CAPACITY || cap > MAX_CAPACITY || (cap & (cap - 1))) {

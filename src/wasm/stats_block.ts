@@ -76,6 +76,11 @@ export class StatsBlock {
    * Places an empty stats block in `w`'s memory. Creating isolate only.
    * @throws {RangeError} for sizes out of range
    */
+  /** Bytes of shared memory a block with these options takes (for sizing the memory). */
+  static bytes(opts: StatsBlockOptions): number {
+    return layout(opts).bytes + 64; // + alignment
+  }
+
   static create(w: SharedWasm, opts: StatsBlockOptions): StatsBlock {
     const { maxSeries, maxCells, keyBytes } = opts;
     for (
@@ -89,12 +94,8 @@ export class StatsBlock {
         throw new RangeError(`StatsBlock option ${name} must be an integer up to ${max}, got ${v}`);
       }
     }
-    const slots = 2 ** Math.ceil(Math.log2(maxSeries * 2));
-    const dir = HEADER;
-    const entries = dir + slots * SLOT;
-    const cells = alignUp(entries + maxSeries * ENTRY, 8);
-    const keys = cells + maxCells * 8;
-    const addr = w.alloc(keys + keyBytes, 64);
+    const { slots, dir, entries, cells, keys, bytes } = layout(opts);
+    const addr = w.alloc(bytes, 64);
     const u32 = w[internals].views(addr + HEADER).u32;
     const put = (field: keyof typeof H, value: number) => u32[(addr + H[field]) >> 2] = value;
     put("maxSeries", maxSeries);
@@ -288,4 +289,14 @@ export class StatsBlock {
 
 function quote(key: string): string {
   return JSON.stringify(key.length > 80 ? key.slice(0, 80) + "…" : key);
+}
+
+/** Where the parts of a block with these options sit, relative to its address. */
+function layout(opts: StatsBlockOptions) {
+  const slots = 2 ** Math.ceil(Math.log2(opts.maxSeries * 2));
+  const dir = HEADER;
+  const entries = dir + slots * SLOT;
+  const cells = alignUp(entries + opts.maxSeries * ENTRY, 8);
+  const keys = cells + opts.maxCells * 8;
+  return { slots, dir, entries, cells, keys, bytes: keys + opts.keyBytes };
 }

@@ -4,29 +4,10 @@
  * @module
  */
 
-/** One endpoint on the admin `/clusters` page. */
-export interface ClusterEndpointView {
-  address: string;
-  weight: number;
-  labels: Record<string, string>;
-  active_requests: number;
-  requests: number;
-  failures: number;
-  ewma_ms: number;
-  connections: { open: number; idle: number; pending: number } | null;
-}
+import type { ClusterView } from "../../src/dataplane/cluster_view.ts";
 
-/** One cluster on the admin `/clusters` page. */
-export interface ClusterView {
-  name: string;
-  lb_policy: string;
-  protocol: string;
-  active_requests: number;
-  requests: number;
-  retries: number;
-  retry_budget_exhausted: number;
-  endpoints: ClusterEndpointView[];
-}
+/** One cluster on the admin `/clusters` page (the shape skiff serves). */
+export type { ClusterView };
 
 /** Fetches `/clusters` and returns cluster `name`. */
 export async function clusterView(adminUrl: string, name: string): Promise<ClusterView> {

@@ -373,12 +373,9 @@ export class H1ServerConnection {
     keep: boolean,
     ex: Exchange,
   ): Promise<boolean> {
-    if (firstInHead) {
-      const w = await this.#conn.write(head);
-      if (w < head.length) await writeAll(this.#conn, head.subarray(w));
-    } else {
-      await writeAll(this.#conn, head);
-      if (first.length > 0) await writeAll(this.#conn, chunked ? chunkFrame(first) : first);
+    await writeAll(this.#conn, head);
+    if (!firstInHead && first.length > 0) {
+      await writeAll(this.#conn, chunked ? chunkFrame(first) : first);
     }
     ex.bytesSent = first.length;
     for (;;) {

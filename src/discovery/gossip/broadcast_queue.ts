@@ -3,8 +3,6 @@ interface Pending {
   key: string;
   bytes: Uint8Array;
   transmits: number;
-  /** Insertion order, to keep the queue's order deterministic among equals. */
-  seq: number;
 }
 
 /**
@@ -25,7 +23,6 @@ export class BroadcastQueue {
   readonly #byKey = new Map<string, Pending>();
   /** Updates by how often they were sent; each bucket in the order its updates entered it. */
   readonly #buckets: Set<Pending>[] = [];
-  #seq = 0;
 
   /** @param limit how many times each update is sent, read at every `take` (it grows with n) */
   constructor(limit: () => number) {
@@ -40,7 +37,7 @@ export class BroadcastQueue {
   /** Queues `bytes` about `key`, replacing what is queued about the same key. */
   enqueue(key: string, bytes: Uint8Array): void {
     this.drop(key);
-    const item = { key, bytes, transmits: 0, seq: this.#seq++ };
+    const item = { key, bytes, transmits: 0 };
     this.#byKey.set(key, item);
     this.#bucket(0).add(item);
   }
