@@ -1,19 +1,20 @@
 /**
  * The SWIM simulation benchmark of issue 4: the real membership protocol (`SwimNode`) on the
- * seeded network simulator, for the skiff, memberlist-default and basic-SWIM presets side by
- * side, under loss 0/1/5 %, bursty loss, log-normal jitter and 1 % stalling nodes. Each run
+ * seeded network simulator, for the skiff, skiff-conservative, memberlist-default and
+ * basic-SWIM presets side by side, under loss 0/1/5 %, bursty loss, log-normal jitter and 1 % stalling nodes. Each run
  * boots a cluster (unmeasured), crashes members one at a time and adds fresh ones, and reads
  * detection times, false positives, dissemination and load from the members' event streams,
  * on virtual time only. Prints one set of Markdown tables per size and scenario.
  *
  * ```
- * deno task bench:swim                      # N = 100 (all scenarios, 3 seeds) + N = 1000 (loss 5 %, 1 seed)
+ * deno task bench:swim                      # N = 100 (all scenarios, 3 seeds) + N = 1000 (loss 5 %, 1 seed, 6 crashes)
  * deno task bench:swim --quick              # N = 100, 1 seed
  * deno task bench:swim --n 1000 --big-scenarios all --big-seeds 2
  * ```
  *
- * Flags: `--n 100,1000`, `--seeds 3` (N < 1000), `--big-seeds 1` (N ≥ 1000), `--scenarios all`
- * and `--big-scenarios loss5` (comma-separated ids: loss0 loss1 loss5 bursty jitter stall),
+ * Flags: `--n 100,1000`, `--seeds 3` (N < 1000), `--big-seeds 1` (N ≥ 1000), `--big-crashes 6`
+ * (N ≥ 1000; 8 below), `--scenarios all` and `--big-scenarios loss5` (comma-separated ids: loss0
+ * loss1 loss5 bursty jitter stall), `--presets` (comma-separated names, default all),
  * `--jobs 2` (worker threads; results do not depend on it), `--codec proto|json`, `--quick`.
  * @module
  */
@@ -28,10 +29,12 @@ export interface BenchOptions {
   sizes: number[];
   seeds: number;
   bigSeeds: number;
+  bigCrashes: number;
   scenarios: string[];
   bigScenarios: string[];
   jobs: number;
   codec: string;
+  presets: string[];
 }
 
 const BIG = 1000;
@@ -39,17 +42,19 @@ const BIG = 1000;
 /**
  * Reads the flags (see the module doc).
  *
- * @throws {TypeError} for an unknown flag, scenario or codec
+ * @throws {TypeError} for an unknown flag, scenario, preset or codec
  */
 export function parseArgs(args: readonly string[]): BenchOptions {
   const o: BenchOptions = {
     sizes: [100, 1000],
     seeds: 3,
     bigSeeds: 1,
+    bigCrashes: 6,
     scenarios: SCENARIOS.map((s) => s.id),
     bigScenarios: ["loss5"],
     jobs: 2,
     codec: "proto",
+    presets: Object.keys(PRESETS),
   };
   const ids = (v: string) => {
     const list = v === "all" ? SCENARIOS.map((s) => s.id) : v.split(",");
@@ -75,6 +80,8 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     } else if (flag === "--n") o.sizes = value().split(",").map(Number);
     else if (flag === "--seeds") o.seeds = Number(value());
     else if (flag === "--big-seeds") o.bigSeeds = Number(value());
+    else if (flag === "--big-crashes") o.bigCrashes = Number(value());
+    else if (flag === "--presets") o.presets = presetNames(value());
     else if (flag === "--scenarios") o.scenarios = ids(value());
     else if (flag === "--big-scenarios") o.bigScenarios = ids(value());
     else if (flag === "--jobs") o.jobs = Math.max(1, Number(value()));
@@ -87,6 +94,18 @@ export function parseArgs(args: readonly string[]): BenchOptions {
   return o;
 }
 
+function presetNames(v: string): string[] {
+  const list = v.split(",");
+  for (const name of list) {
+    if (!(name in PRESETS)) {
+      throw new TypeError(
+        `Unknown preset "${name}": use one of ${Object.keys(PRESETS).join(", ")}`,
+      );
+    }
+  }
+  return list;
+}
+
 /** Every run the options ask for, the largest first (so the worker pool ends evenly). */
 export function plan(o: BenchOptions): Job[] {
   const jobs: Job[] = [];
@@ -94,7 +113,7 @@ export function plan(o: BenchOptions): Job[] {
     const big = n >= BIG;
     for (const scenario of big ? o.bigScenarios : o.scenarios) {
       for (let seed = 1; seed <= (big ? o.bigSeeds : o.seeds); seed++) {
-        for (const preset of Object.keys(PRESETS)) {
+        for (const preset of o.presets) {
           jobs.push({
             id: jobs.length,
             n,
@@ -102,7 +121,7 @@ export function plan(o: BenchOptions): Job[] {
             preset,
             scenario,
             codec: o.codec,
-            crashes: big ? 3 : 8,
+            crashes: big ? o.bigCrashes : 8,
             crashSpacingMs: 15_000,
             joins: big ? 2 : 3,
             tailMs: big ? 30_000 : 60_000,
@@ -166,7 +185,7 @@ if (import.meta.main) {
     );
     for (const id of big ? o.bigScenarios : o.scenarios) {
       const byPreset = new Map<string, Pooled>();
-      for (const preset of Object.keys(PRESETS)) {
+      for (const preset of o.presets) {
         const runs: RunResult[] = done
           .filter((d) => {
             const j = jobs[d.id];

@@ -5,6 +5,7 @@ import {
   type GossipCodec,
   jsonCodec,
   MEMBERLIST_DEFAULTS,
+  SKIFF_CONSERVATIVE,
   SKIFF_DEFAULTS,
   type SwimConfig,
 } from "../../src/discovery/gossip/mod.ts";
@@ -16,6 +17,7 @@ import { SCENARIOS } from "./scenarios.ts";
 /** The parameter sets compared, in table order. */
 export const PRESETS: Readonly<Record<string, Readonly<SwimConfig>>> = {
   "skiff": SKIFF_DEFAULTS,
+  "skiff-conservative": SKIFF_CONSERVATIVE,
   "memberlist-default": MEMBERLIST_DEFAULTS,
   "basic SWIM": BASIC_SWIM,
 };

@@ -1,6 +1,6 @@
 import type { SocketAddress } from "./address.ts";
 import { formatAddress } from "./address.ts";
-import type { Config, ListenerConfig } from "./schema.ts";
+import type { ClusterConfig, Config, ListenerConfig } from "./schema.ts";
 import type { ConfigPath } from "./_path.ts";
 import { suggest } from "./suggest.ts";
 
@@ -20,17 +20,19 @@ export interface PathIssue {
  */
 export function checkReferences(config: Config): PathIssue[] {
   return [
-    ...uniqueNames(config.clusters, "clusters", "cluster"),
-    ...uniqueNames(config.listeners, "listeners", "listener"),
+    ...uniqueNames(config.clusters, ["clusters"], "cluster"),
+    ...uniqueNames(config.listeners, ["listeners"], "listener"),
     ...addressConflicts(config),
     ...config.listeners.flatMap((l, i) => listenerShape(l, i)),
     ...clusterReferences(config),
+    ...config.clusters.flatMap((c, i) => discoveryShape(config, c, i)),
+    ...uniqueNames(config.gossip?.services ?? [], ["gossip", "services"], "service"),
   ];
 }
 
 function uniqueNames(
   items: readonly { name: string }[],
-  list: string,
+  list: readonly string[],
   what: string,
 ): PathIssue[] {
   const first = new Map<string, number>();
@@ -40,8 +42,8 @@ function uniqueNames(
     if (j === undefined) first.set(name, i);
     else {
       issues.push({
-        path: [list, i, "name"],
-        message: `${what} name "${name}" is already used by ${list}[${j}]`,
+        path: [...list, i, "name"],
+        message: `${what} name "${name}" is already used by ${list.join(".")}[${j}]`,
         fix: `give each ${what} a name of its own`,
       });
     }
@@ -62,7 +64,7 @@ function addressConflicts(config: Config): PathIssue[] {
           ? `${what} "${formatAddress(addr)}" is already used by ${other.owner}`
           : `${what} "${formatAddress(addr)}" overlaps "${formatAddress(other.addr)}" of ` +
             `${other.owner} — a wildcard address takes the port on every interface`,
-        fix: "give each listener, and the admin server, a port of its own",
+        fix: "give each listener, the admin server and gossip a port of its own",
       });
     }
     return other === undefined;
@@ -72,7 +74,10 @@ function addressConflicts(config: Config): PathIssue[] {
       taken.push({ addr: l.address, owner: `listener "${l.name}" (listeners[${i}])` });
     }
   });
-  if (config.admin) claim(config.admin.address, ["admin", "address"], "admin address");
+  if (config.admin && claim(config.admin.address, ["admin", "address"], "admin address")) {
+    taken.push({ addr: config.admin.address, owner: "the admin server" });
+  }
+  if (config.gossip) claim(config.gossip.bind, ["gossip", "bind"], "gossip address");
   return issues;
 }
 
@@ -157,5 +162,40 @@ function clusterReferences(config: Config): PathIssue[] {
     });
     if (l.tcp) check(l.tcp.cluster, ["listeners", i, "tcp", "cluster"]);
   });
+  return issues;
+}
+
+function discoveryShape(config: Config, c: ClusterConfig, i: number): PathIssue[] {
+  const at = (...rest: string[]) => ["clusters", i, ...rest];
+  const d = c.discovery;
+  if (d.type === "static") {
+    return d.service === undefined ? [] : [{
+      path: at("discovery", "service"),
+      message: `cluster "${c.name}" names a discovery service but its discovery type is static`,
+      fix: "set discovery.type: gossip to discover the service, or remove service",
+    }];
+  }
+  const issues: PathIssue[] = [];
+  if (d.service === undefined) {
+    issues.push({
+      path: at("discovery"),
+      message: `cluster "${c.name}" discovers by gossip but names no service`,
+      fix: "add service: with the name members announce in gossip.services",
+    });
+  }
+  if (c.endpoints.length > 0) {
+    issues.push({
+      path: at("endpoints"),
+      message: `cluster "${c.name}" lists endpoints but discovers them by gossip`,
+      fix: "remove the endpoints, or set discovery.type: static to use them",
+    });
+  }
+  if (config.gossip === undefined) {
+    issues.push({
+      path: at("discovery", "type"),
+      message: `cluster "${c.name}" discovers by gossip but the config has no gossip section`,
+      fix: "add a gossip: section (bind address and seeds) so skiff joins the membership",
+    });
+  }
   return issues;
 }

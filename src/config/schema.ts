@@ -306,6 +306,15 @@ const RetryBudget = z.strictObject({
   min_retry_concurrency: z.number().int().min(0).default(3),
 });
 
+const Discovery = z.strictObject({
+  type: z.enum(["static", "gossip"]).default("static").describe(
+    "static: the endpoints listed; gossip: the members offering `service`, from membership.",
+  ),
+  service: Name.optional().describe(
+    "The service name members announce in gossip.services (type gossip).",
+  ),
+});
+
 const Cluster = z.strictObject({
   name: Name.describe("Unique name of the cluster, which routes refer to."),
   protocol: z.enum(["http1", "http2"]).default("http1").describe(
@@ -316,6 +325,9 @@ const Cluster = z.strictObject({
   ).describe("How an endpoint is picked; ring_hash hashes the route's hash_header."),
   connect_timeout: Duration.prefault("1s"),
   endpoints: z.array(Endpoint).default([]).describe("The upstream endpoints."),
+  discovery: Discovery.prefault({}).describe(
+    "Where the endpoints come from: the list above (static) or gossip membership.",
+  ),
   pool: Pool.prefault({}),
   retry_budget: RetryBudget.prefault({}),
 });
@@ -329,6 +341,84 @@ const AccessLog = z.strictObject({
   path: z.string().optional().describe('The file to append to (sink "file").'),
 }).refine((a) => a.sink !== "file" || a.path !== undefined, {
   error: 'access_log.sink "file" needs a path — add path: with the file to write to',
+});
+
+const GossipService = z.strictObject({
+  name: Name.describe("The service name clusters discover it by (discovery.service)."),
+  port: z.number().int().min(1).max(65535).describe("The port it serves on, at this member."),
+  protocol: z.enum(["http", "http2", "grpc", "tcp"]).default("http"),
+  labels: z.record(z.string(), z.string()).default({}).describe(
+    "Labels its endpoints carry, such as version and zone.",
+  ),
+});
+
+/** A cluster key: base64 of 16, 24 or 32 random bytes (AES-128/192/256-GCM). */
+const ClusterKey = z.string().refine((s) => decodeKey(s) !== undefined, {
+  error: () =>
+    "expected a base64 AES key of 16, 24 or 32 bytes (the value is not repeated here)" +
+    " — generate one with: openssl rand -base64 32",
+}).transform((s) => decodeKey(s)!);
+
+/** The bytes of a base64 key of a valid AES length, or undefined. */
+function decodeKey(s: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s) || s.length % 4 !== 0) return undefined;
+  const bytes = Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  return [16, 24, 32].includes(bytes.length) ? bytes : undefined;
+}
+
+const Gossip = z.strictObject({
+  name: Name.optional().describe(
+    "This member's name, unique in the cluster (default: host name and gossip port).",
+  ),
+  bind: BindAddress.prefault("0.0.0.0:7946").describe(
+    "UDP and TCP address of the gossip protocol (one port for both).",
+  ),
+  advertise: Address.optional().describe(
+    "The address other members reach this one at (default: the bind address, or the first " +
+      "non-loopback IPv4 address when bound to all interfaces).",
+  ),
+  cluster: z.string().min(1).max(64).default("skiff").describe(
+    "Cluster name, carried in every packet: packets of another cluster are dropped.",
+  ),
+  seeds: z.array(Address).default([]).describe(
+    "Members to join through (any one answering is enough); retried until one answers.",
+  ),
+  keys: z.array(ClusterKey).default([]).describe(
+    "AES-GCM cluster keys, base64: the first encrypts, all decrypt (rotate by adding a key " +
+      "everywhere, then moving it first, then removing the old one). Empty: plaintext.",
+  ),
+  accept_plaintext: z.boolean().default(false).describe(
+    "With keys, still accept plaintext packets (only while switching a cluster to encryption).",
+  ),
+  preset: z.enum(["skiff", "skiff-conservative", "memberlist", "basic"]).default("skiff")
+    .describe(
+      "Protocol parameters: skiff's (a crash is dead everywhere in about 3 s at 1000 nodes; a " +
+        "member stalled for over 1–2 s is declared dead and rejoins), skiff-conservative " +
+        "(spares stalls up to about 3 s, detects in about 4.5 s), memberlist's LAN defaults, " +
+        "or SWIM as the paper describes it.",
+    ),
+  probe_interval: Duration.optional().describe("Overrides the preset's probe period."),
+  probe_timeout: Duration.optional().describe("Overrides the preset's direct-probe timeout."),
+  gossip_interval: Duration.optional().describe("Overrides the preset's gossip period."),
+  push_pull_interval: Duration.optional().describe(
+    "Overrides the preset's full-state sync period.",
+  ),
+  max_packet_bytes: z.number().int().min(576).max(65507).default(1400).describe(
+    "Largest UDP packet sent; keep it under the path MTU.",
+  ),
+  spiffe_id: z.string().optional().describe(
+    "This member's SPIFFE ID, announced to others (default: the identity SVID's ID).",
+  ),
+  services: z.array(GossipService).default([]).describe(
+    "The services this member offers; clusters elsewhere discover them by name.",
+  ),
+});
+
+const Identity = z.strictObject({
+  dir: z.string().min(1).describe(
+    "Directory with svid.pem (leaf + chain), svid_key.pem and bundle.pem, as a SPIRE agent " +
+      "writes them; watched, so a rotated SVID or bundle is used at once.",
+  ),
 });
 
 const Workers = z.union([
@@ -353,6 +443,12 @@ export const ConfigSchema = z.strictObject({
   clusters: z.array(Cluster).default([]).describe(
     "Named groups of upstream endpoints that routes and tcp proxies send to.",
   ),
+  identity: Identity.optional().describe(
+    "This workload's SPIFFE identity (X.509-SVID); not loaded when absent.",
+  ),
+  gossip: Gossip.optional().describe(
+    "Membership and service discovery by gossip (SWIM); not started when absent.",
+  ),
   workers: Workers.default(0).describe(
     'Data-plane Workers: 0 serves in the main isolate (a sidecar); N or "auto" (one per CPU) ' +
       "runs N Workers that share the listeners (SO_REUSEPORT) and one shared-memory stats block.",
@@ -367,6 +463,8 @@ export type ListenerConfig = Config["listeners"][number];
 export type RouteConfig = ListenerConfig["routes"][number];
 /** One cluster of a validated configuration. */
 export type ClusterConfig = Config["clusters"][number];
+/** The gossip section of a validated configuration. */
+export type GossipConfig = NonNullable<Config["gossip"]>;
 /** The retry policy of a route. */
 export type RetryPolicyConfig = NonNullable<RouteConfig["retry"]>;
 /** One header match of a route. */

@@ -2,6 +2,7 @@ import type { Config } from "../config/schema.ts";
 import { formatAddress, type SocketAddress } from "../config/address.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ClusterView } from "../dataplane/cluster_view.ts";
+import type { MembersView } from "../discovery/member_view.ts";
 import {
   type MetricsRegistry,
   PROMETHEUS_CONTENT_TYPE,
@@ -14,13 +15,15 @@ export interface AdminSource {
   config(): Config;
   /** The clusters as `/clusters` shows them (summed over Workers in node mode). */
   clusters(): Iterable<ClusterView>;
+  /** Gossip membership as `/members` shows it; absent when gossip is off. */
+  members?: () => MembersView;
   registry: MetricsRegistry;
   /** True once every listener is bound. */
   ready(): boolean;
 }
 
 /**
- * Answers one admin request: `/ready`, `/config`, `/clusters`, `/metrics`. Exposed as a
+ * Answers one admin request: `/ready`, `/config`, `/clusters`, `/members`, `/metrics`. Exposed as a
  * function so it can be exercised without a socket.
  */
 export function adminHandler(src: AdminSource): (req: Request) => Response {
@@ -36,12 +39,16 @@ export function adminHandler(src: AdminSource): (req: Request) => Response {
         return json(src.config(), configReplacer);
       case "/clusters":
         return json([...src.clusters()]);
+      case "/members":
+        return src.members
+          ? json(src.members())
+          : new Response("gossip is off: add a gossip section to the config\n", { status: 404 });
       case "/metrics":
         return new Response(renderPrometheus(src.registry), {
           headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
         });
       case "/":
-        return new Response("skiff admin: /ready /config /clusters /metrics\n");
+        return new Response("skiff admin: /ready /config /clusters /members /metrics\n");
       default:
         return new Response("not found\n", { status: 404 });
     }
@@ -55,7 +62,9 @@ function json(value: unknown, replacer?: (k: string, v: unknown) => unknown): Re
 }
 
 /** Shows socket addresses as `host:port`, as they are written in the config file. */
-function configReplacer(_key: string, value: unknown): unknown {
+function configReplacer(key: string, value: unknown): unknown {
+  // Cluster keys are secrets: /config shows how many there are, not what they are.
+  if (key === "keys" && Array.isArray(value)) return value.map(() => "(redacted)");
   if (
     value !== null && typeof value === "object" && "hostname" in value && "port" in value &&
     Object.keys(value).length === 2

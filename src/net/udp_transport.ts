@@ -10,6 +10,12 @@ export interface UdpTransportOptions {
   hostname?: string;
   /** Port for both UDP and TCP; 0 picks a free one (default 0). */
   port?: number;
+  /**
+   * The address peers reach this node at (`host:port`), when it differs from the bound one
+   * (bound to all interfaces, or behind NAT); a function gets the bound address (its port
+   * is the one picked for port 0). Default: the bound address.
+   */
+  advertise?: string | ((bound: { hostname: string; port: number }) => string);
   /** Largest packet sent or accepted (default 1400, at most 65507). */
   maxPacketBytes?: number;
   /** Largest stream message sent or accepted (default 8 MiB). */
@@ -69,7 +75,11 @@ export class UdpTransport implements Transport {
   };
   readonly #udp: Deno.DatagramConn;
   readonly #tcp: Deno.TcpListener;
-  readonly #opts: Required<Omit<UdpTransportOptions, "hostname" | "port" | "maxPacketBytes">>;
+  readonly #opts: Required<
+    Omit<UdpTransportOptions, "hostname" | "port" | "maxPacketBytes" | "advertise">
+  >;
+  /** Datagrams handed to the socket and not yet sent; `close` lets them go out first. */
+  readonly #sending = new Set<Promise<unknown>>();
   readonly #streams = new Set<FramedStream>();
   readonly #loops: Promise<void>[];
   #onPacket: ((from: string, packet: Uint8Array) => void) | null = null;
@@ -80,7 +90,10 @@ export class UdpTransport implements Transport {
     this.#udp = udp;
     this.#tcp = tcp;
     const addr = udp.addr as Deno.NetAddr;
-    this.address = formatHostPort(addr.hostname, addr.port);
+    const advertise = opts.advertise;
+    this.address = typeof advertise === "function"
+      ? advertise({ hostname: addr.hostname, port: addr.port })
+      : advertise ?? formatHostPort(addr.hostname, addr.port);
     this.maxPacketBytes = opts.maxPacketBytes ?? 1400;
     this.#opts = {
       maxMessageBytes: opts.maxMessageBytes ?? 8 * 1024 * 1024,
@@ -139,9 +152,10 @@ export class UdpTransport implements Transport {
       return;
     }
     this.stats.packetsSent++;
-    this.#udp.send(packet.slice(), { transport: "udp", ...addr }).catch(() => {
+    const sending = this.#udp.send(packet.slice(), { transport: "udp", ...addr }).catch(() => {
       this.stats.sendDrops++;
-    });
+    }).finally(() => this.#sending.delete(sending));
+    this.#sending.add(sending);
   }
 
   /** Sets the packet handler (a later call replaces it). */
@@ -179,9 +193,15 @@ export class UdpTransport implements Transport {
     return stream;
   }
 
-  /** Closes both sockets and every open stream; resolves when all are released. Idempotent. */
+  /**
+   * Sends what was handed to `send`, then closes both sockets and every open stream; resolves
+   * when all are released. Idempotent.
+   */
   close(): Promise<void> {
     return this.#closing ??= (async () => {
+      // Datagrams already handed over (a leave announcement, say) go out before the socket
+      // closes; a send on loopback or to a reachable host completes at once.
+      await Promise.all([...this.#sending]);
       this.#udp.close();
       this.#tcp.close();
       await Promise.all(this.#loops);

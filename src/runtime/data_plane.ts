@@ -1,6 +1,6 @@
 import type { ClusterConfig, Config } from "../config/schema.ts";
 import { type Clock, type Logger, type Rng, TimerWheel } from "../core/mod.ts";
-import { StaticResolver } from "../discovery/mod.ts";
+import { type Resolver, StaticResolver } from "../discovery/mod.ts";
 import { ClusterRuntime, type PoolFactory } from "../dataplane/cluster.ts";
 import { type ClusterView, clusterView } from "../dataplane/cluster_view.ts";
 import { HttpProxy } from "../dataplane/http/proxy.ts";
@@ -23,6 +23,11 @@ export interface DataPlaneDeps {
   reusePort?: boolean;
   /** The Worker's index in node mode; absent in the main isolate. */
   worker?: string;
+  /**
+   * The endpoint source of a cluster whose discovery is not static (gossip). Without it, or
+   * when it returns undefined, a cluster serves its configured endpoints.
+   */
+  resolver?: (cluster: ClusterConfig) => Resolver | undefined;
 }
 
 /**
@@ -61,7 +66,7 @@ export class DataPlane {
     for (const c of this.config.clusters) {
       this.clusters.set(
         c.name,
-        new ClusterRuntime(c, new StaticResolver(c.endpoints), {
+        new ClusterRuntime(c, d.resolver?.(c) ?? new StaticResolver(c.endpoints), {
           rng: d.rng,
           clock: d.clock,
           pools,

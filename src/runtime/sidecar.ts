@@ -7,7 +7,10 @@ import {
   MetricsRegistry,
   registerProcessMetrics,
 } from "../telemetry/mod.ts";
+import type { SvidSource } from "../security/svid_source.ts";
 import { DataPlane } from "./data_plane.ts";
+import { openIdentity } from "./identity.ts";
+import { gossipResolver, Membership, type MembershipDeps, startMembership } from "./membership.ts";
 
 /** What the sidecar needs from the composition root. */
 export interface SidecarDeps {
@@ -16,6 +19,8 @@ export interface SidecarDeps {
   log: Logger;
   /** Bind listeners with SO_REUSEPORT. */
   reusePort?: boolean;
+  /** Host facts and event sink for gossip membership (when the config has a gossip section). */
+  membership?: Pick<MembershipDeps, "host" | "onEvent">;
 }
 
 /**
@@ -44,8 +49,14 @@ export class Sidecar {
       ...deps,
       registry: this.registry,
       accessLog: this.#accessLog,
+      resolver: (c) => gossipResolver(this.membership, c),
     });
   }
+
+  /** Gossip membership, once started (when the config has a gossip section). */
+  membership: Membership | undefined;
+  /** The workload's SVID, once loaded (when the config has an identity section). */
+  identity: SvidSource | undefined;
 
   /** The running clusters by name. */
   get clusters(): DataPlane["clusters"] {
@@ -67,32 +78,42 @@ export class Sidecar {
    *
    * @throws when a listener or the admin port cannot be bound (as a rejection)
    */
-  start(): Promise<void> {
+  async start(): Promise<void> {
     const d = this.#deps;
     registerProcessMetrics(this.registry, d.clock);
     this.dataPlane.stats.watchClusters(this.registry, () => this.dataPlane.views());
     try {
+      this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
+      this.membership = await startMembership(this.config, {
+        ...d,
+        registry: this.registry,
+        host: d.membership?.host,
+        onEvent: d.membership?.onEvent,
+        spiffeId: this.identity?.current().id.toString(),
+      });
       this.dataPlane.start();
       this.admin = startAdmin(this.config, {
         config: () => this.config,
         clusters: () => this.dataPlane.views(),
+        members: this.membership && (() => this.membership!.view()),
         registry: this.registry,
         ready: () => this.#ready,
       }, d.log);
     } catch (err) {
-      void this.stop();
-      return Promise.reject(err);
+      await this.stop();
+      throw err;
     }
     this.#ready = true;
-    return Promise.resolve();
   }
 
   /** Closes listeners, the admin server, pools and the access log. */
   async stop(): Promise<void> {
     this.#ready = false;
+    await this.membership?.stop();
     await this.dataPlane.stop();
     await this.admin?.close();
     await this.#accessLog.close();
+    this.identity?.close();
   }
 }
 

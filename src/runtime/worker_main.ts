@@ -15,6 +15,7 @@ import {
   SharedMetricStorage,
 } from "../telemetry/mod.ts";
 import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
+import { type EndpointSpec, StaticResolver } from "../discovery/mod.ts";
 import { DataPlane } from "./data_plane.ts";
 import {
   Rec,
@@ -36,6 +37,10 @@ class DataPlaneWorker {
   readonly #registry: MetricsRegistry;
   readonly #accessLog: RingAccessLog;
   #plane: DataPlane | undefined;
+  /** The latest endpoints main sent for each gossip-discovered cluster. */
+  readonly #discovered = new Map<string, EndpointSpec[]>();
+  /** The resolvers of the gossip-discovered clusters, which those endpoints feed. */
+  readonly #resolvers = new Map<string, StaticResolver>();
   #version = 0;
   #status: Timer | undefined;
   #stopping = false;
@@ -76,11 +81,20 @@ class DataPlaneWorker {
       // Only the newest config counts: a restarted Worker may find several versions queued
       // for its predecessor.
       let latest: Uint8Array | undefined;
+      let endpoints = false;
       for (let rec = this.#toWorker.pop(); rec !== null; rec = this.#toWorker.pop()) {
         if (rec.type === Rec.config) latest = rec.payload;
+        else if (rec.type === Rec.endpoints) {
+          const { cluster, endpoints: specs } = JSON.parse(decoder.decode(rec.payload));
+          this.#discovered.set(cluster, specs);
+          endpoints = true;
+        }
       }
       if (latest) await this.#apply(JSON.parse(decoder.decode(latest)));
-      else await this.#toWorker.waitAsync(STATUS_INTERVAL_MS);
+      else if (!endpoints) await this.#toWorker.waitAsync(STATUS_INTERVAL_MS);
+      if (endpoints) {
+        for (const [cluster, r] of this.#resolvers) r.replace(this.#discovered.get(cluster) ?? []);
+      }
     }
   }
 
@@ -101,6 +115,12 @@ class DataPlaneWorker {
       accessLog: msg.config.access_log.sink === "off" ? offAccessLog : this.#accessLog,
       reusePort: true,
       worker: String(this.#start.index),
+      resolver: (c) => {
+        if (c.discovery.type !== "gossip") return undefined;
+        const r = new StaticResolver(this.#discovered.get(c.name) ?? []);
+        this.#resolvers.set(c.name, r);
+        return r;
+      },
     });
     try {
       plane.start();

@@ -1,5 +1,12 @@
 import type { Config } from "../config/schema.ts";
-import type { Clock, Logger, LogLevel, Timer } from "../core/mod.ts";
+import {
+  type Clock,
+  type Logger,
+  type LogLevel,
+  mathRng,
+  type Rng,
+  type Timer,
+} from "../core/mod.ts";
 import type { AdminServer } from "../control/admin.ts";
 import { type ClusterView, mergeClusterViews } from "../dataplane/cluster_view.ts";
 import { DataplaneStats } from "../dataplane/stats.ts";
@@ -13,6 +20,9 @@ import {
   SharedMetricStorage,
 } from "../telemetry/mod.ts";
 import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
+import { type Membership, type MembershipDeps, startMembership } from "./membership.ts";
+import type { SvidSource } from "../security/svid_source.ts";
+import { openIdentity } from "./identity.ts";
 import { startAdmin } from "./sidecar.ts";
 import {
   Rec,
@@ -35,6 +45,10 @@ export interface WorkerNodeDeps {
   testHooks?: boolean;
   /** Sizes of the shared structures (defaults suit thousands of series). */
   sizes?: Partial<typeof DEFAULT_SIZES>;
+  /** Randomness for gossip (default `Math.random`). */
+  rng?: Rng;
+  /** Host facts and event sink for gossip membership (when the config has a gossip section). */
+  membership?: Pick<MembershipDeps, "host" | "onEvent">;
 }
 
 const DEFAULT_SIZES = {
@@ -108,6 +122,12 @@ export class WorkerNode {
   /** Workers declared unresponsive (they may still hold their sockets). */
   #stuck = 0;
   #version = 0;
+  /** Gossip membership, once started (when the config has a gossip section). */
+  membership: Membership | undefined;
+  /** The workload's SVID, once loaded (when the config has an identity section). */
+  identity: SvidSource | undefined;
+  /** Unsubscribes from the gossip-discovered clusters' resolvers. */
+  readonly #unwatch: (() => void)[] = [];
 
   /**
    * @param config the config every Worker serves
@@ -194,6 +214,22 @@ export class WorkerNode {
     const stats = new DataplaneStats(this.registry, offAccessLog, { worker: "" });
     stats.watchClusters(this.registry, () => this.clusters());
     this.registry.gaugeFn("skiff_workers", "Data-plane Workers serving.", () => this.serving);
+    this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
+    this.membership = await startMembership(this.config, {
+      clock: d.clock,
+      rng: d.rng ?? mathRng,
+      log: d.log,
+      registry: this.registry,
+      host: d.membership?.host,
+      onEvent: d.membership?.onEvent,
+      spiffeId: this.identity?.current().id.toString(),
+    });
+    for (const c of this.#gossipClusters()) {
+      const r = this.membership!.resolver(c.discovery.service!);
+      this.#unwatch.push(r.watch(() => {
+        for (const s of this.#slots) if (s.worker) this.#sendEndpoints(s, c.name);
+      }));
+    }
     this.#running = true;
     this.#consuming = true;
     this.#version = 1;
@@ -210,6 +246,7 @@ export class WorkerNode {
       this.admin = startAdmin(this.config, {
         config: () => this.config,
         clusters: () => this.clusters(),
+        members: this.membership && (() => this.membership!.view()),
         registry: this.registry,
         ready: () => this.ready,
       }, d.log);
@@ -231,6 +268,9 @@ export class WorkerNode {
 
   /** Asks every Worker to close its listeners, waits for them (bounded), then ends them. */
   async stop(): Promise<void> {
+    for (const u of this.#unwatch.splice(0)) u();
+    await this.membership?.stop();
+    this.identity?.close();
     if (!this.#running) return;
     this.#running = false;
     this.#timer?.cancel();
@@ -298,7 +338,37 @@ export class WorkerNode {
           "it is too large for node mode, or run with workers: 0",
       );
     }
+    for (const c of this.#gossipClusters()) this.#sendEndpoints(slot, c.name);
     return outcome;
+  }
+
+  /** The clusters whose endpoints gossip membership discovers. */
+  #gossipClusters(): Config["clusters"] {
+    return this.config.clusters.filter((c) => c.discovery.type === "gossip");
+  }
+
+  /** Sends a gossip-discovered cluster's current endpoints to the Worker of `slot`. */
+  #sendEndpoints(slot: Slot, cluster: string): void {
+    const c = this.config.clusters.find((x) => x.name === cluster);
+    if (!c || !this.membership) return;
+    const set = this.membership.resolver(c.discovery.service!).current();
+    const endpoints = set.endpoints.map((e) => ({
+      address: e.address,
+      weight: e.weight,
+      labels: e.labels,
+    }));
+    const body = encoder.encode(JSON.stringify({ cluster, endpoints }));
+    let pushed = false;
+    try {
+      pushed = slot.toWorker.push(Rec.endpoints, body, slot.generation);
+    } catch { /* larger than a record can be */ }
+    if (!pushed) {
+      this.#deps.log.error("the endpoints of a cluster do not fit the ring to a Worker", {
+        worker: slot.index,
+        cluster,
+        bytes: body.length,
+      });
+    }
   }
 
   /**

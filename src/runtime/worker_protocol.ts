@@ -5,7 +5,7 @@ import type { SharedWasmHandle } from "../wasm/mod.ts";
  * What the main isolate and its data-plane Workers say to each other. The start message goes
  * by `postMessage` (it carries the compiled module and the shared memory); everything after
  * it goes through the two shared-memory rings each Worker has: main → Worker for config
- * versions, Worker → main for access-log lines and status reports.
+ * versions and discovered endpoints, Worker → main for access-log lines and status reports.
  */
 export const Rec = {
   /** main → Worker: JSON `{ version, config }`, the config to serve. */
@@ -22,6 +22,11 @@ export const Rec = {
   stopped: 6,
   /** Worker → main: JSON `{ error }`, the Worker is ending on its own (a fatal error). */
   exiting: 7,
+  /**
+   * main → Worker: JSON `{ cluster, endpoints }` (`EndpointSpec[]`), the current endpoints of
+   * a cluster discovered by gossip (membership runs in main).
+   */
+  endpoints: 8,
 } as const;
 
 /** How often a Worker reports its status; also its heartbeat. */

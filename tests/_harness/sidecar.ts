@@ -35,7 +35,14 @@ export async function startSidecar(yaml: string): Promise<TestSidecar> {
     sink: (line) => logs.push(JSON.parse(line)),
     level: "debug",
   });
-  const sidecar = new Sidecar(config, { clock: systemClock, rng: mathRng, log });
+  const sidecar = new Sidecar(config, {
+    clock: systemClock,
+    rng: mathRng,
+    log,
+    membership: {
+      host: { hostname: () => "test", privateAddress: () => undefined, cpu: () => 0 },
+    },
+  });
   await sidecar.start();
   const port = (name: string) => {
     const l = sidecar.listeners.find((x) => x.config.name === name);

@@ -22,5 +22,11 @@ export type {
   MemberInfo,
   ServiceInfo,
 } from "./messages.ts";
-export { BASIC_SWIM, MEMBERLIST_DEFAULTS, SKIFF_DEFAULTS, type SwimConfig } from "./swim_config.ts";
+export {
+  BASIC_SWIM,
+  MEMBERLIST_DEFAULTS,
+  SKIFF_CONSERVATIVE,
+  SKIFF_DEFAULTS,
+  type SwimConfig,
+} from "./swim_config.ts";
 export { type MembershipEvent, SwimNode, type SwimNodeDeps } from "./swim_node.ts";

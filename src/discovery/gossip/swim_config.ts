@@ -22,6 +22,12 @@ export interface SwimConfig {
   awarenessMax: number;
   /** Indirect probers answer nack when they got no ack (Lifeguard). */
   nacks: boolean;
+  /**
+   * A probe fails as soon as every indirect helper has nacked, instead of at the end of the
+   * probe period (needs `nacks`; helpers nack one probe timeout after they were asked, so this
+   * decides at about twice the probe timeout).
+   */
+  failOnNacks: boolean;
   /** A probe to a suspect carries the suspicion so it can refute at once. */
   buddy: boolean;
   /** Scale probe timings by the load factor α = max(0.5, 1 − cpu/2). */
@@ -48,6 +54,13 @@ export interface SwimConfig {
   suspicionQuorum: number;
   /** See `suspicionQuorum`. */
   suspicionQuorumMs: number;
+  /**
+   * A member that hears of a suspicion straight from the member that raised it verifies it
+   * (on top of the `suspicionVerifiers` chosen at random), and a member whose own probe confirms
+   * a suspicion tells the member that raised it straight away, so that one reaches its quorum
+   * about one verify timeout after raising it instead of waiting for gossip to find verifiers.
+   */
+  firstHandVerify: boolean;
 }
 
 /** hashicorp/memberlist's LAN defaults (with its Lifeguard extensions), for comparison. */
@@ -63,12 +76,14 @@ export const MEMBERLIST_DEFAULTS: Readonly<SwimConfig> = Object.freeze({
   pushPullIntervalMs: 30_000,
   awarenessMax: 8,
   nacks: true,
+  failOnNacks: false,
   buddy: false,
   adaptive: false,
   independentConfirmations: false,
   suspicionVerifiers: 0,
   suspicionQuorum: 0,
   suspicionQuorumMs: 0,
+  firstHandVerify: false,
 });
 
 /** SWIM as the paper describes it: no local health, fixed suspicion timeout, no nacks. */
@@ -82,19 +97,37 @@ export const BASIC_SWIM: Readonly<SwimConfig> = Object.freeze({
 });
 
 /**
- * skiff's defaults: memberlist's timings with buddy refutation, load-adaptive probing, and
- * quorum suspicion: about 6 members re-probe each fresh suspect, and once 3 distinct members
- * failed to reach it, it is dead 3 s after the suspicion started (a lone suspicion keeps
- * Lifeguard's long timeout). 3 s lets a member that stalls for up to about 3 s refute in time;
- * 0.5 s met the 3 s detection target in the benchmark (N = 1000, 5 % loss) but declared live
- * members dead, 0.77 times per node-hour.
+ * skiff's defaults, tuned in the simulator for 1000 members at 5 % loss (see
+ * bench/swim_results.md): probes every 700 ms with a 250 ms timeout, five indirect helpers (a
+ * lossy link alone rarely fails a probe, so false suspicions and the gossip they cause almost
+ * vanish), a probe failed as soon as every helper nacked, and quorum suspicion: the members
+ * that hear of a suspicion from its raiser (and about six others) probe the suspect at once and
+ * tell the raiser; once 3 distinct members failed to reach it, it is dead 1 s after the
+ * suspicion started (a lone suspicion keeps Lifeguard's long timeout). The trade-off: a member
+ * that stalls for longer than about 1–2 s cannot be told from a crashed one in time; it is
+ * declared dead and rejoins when the stall ends. `SKIFF_CONSERVATIVE` waits 3 s instead.
  */
 export const SKIFF_DEFAULTS: Readonly<SwimConfig> = Object.freeze({
   ...MEMBERLIST_DEFAULTS,
+  probeIntervalMs: 700,
+  probeTimeoutMs: 250,
+  indirectChecks: 5,
+  failOnNacks: true,
   buddy: true,
   adaptive: true,
   independentConfirmations: true,
   suspicionVerifiers: 6,
+  firstHandVerify: true,
   suspicionQuorum: 3,
+  suspicionQuorumMs: 1000,
+});
+
+/**
+ * skiff's defaults with a long quorum timeout (3 s): a member that stalls for up to about 3 s
+ * refutes its suspicion in time instead of being declared dead and rejoining, at the price of
+ * declaring crashed members dead 2 s later.
+ */
+export const SKIFF_CONSERVATIVE: Readonly<SwimConfig> = Object.freeze({
+  ...SKIFF_DEFAULTS,
   suspicionQuorumMs: 3000,
 });

@@ -16,6 +16,7 @@ import { quorumTimeout, verifyChance } from "../../../src/discovery/gossip/suspi
 import {
   BASIC_SWIM,
   MEMBERLIST_DEFAULTS,
+  SKIFF_CONSERVATIVE,
   SKIFF_DEFAULTS,
 } from "../../../src/discovery/gossip/swim_config.ts";
 
@@ -90,9 +91,19 @@ Deno.test("the skiff-only rules are off in the baseline presets", () => {
     assert.equal(preset.independentConfirmations, false);
     assert.equal(preset.suspicionVerifiers, 0);
     assert.equal(preset.suspicionQuorum, 0);
+    assert.equal(preset.firstHandVerify, false);
+    assert.equal(preset.failOnNacks, false);
+    assert.equal(preset.probeIntervalMs, 1000);
+    assert.equal(preset.indirectChecks, 3);
   }
   assert.equal(SKIFF_DEFAULTS.independentConfirmations, true);
   assert.ok(SKIFF_DEFAULTS.suspicionQuorum >= 3, "a quorum of at least 3 distinct observers");
+  // The conservative preset differs in the quorum timeout alone, and waits longer.
+  assert.deepEqual(
+    { ...SKIFF_CONSERVATIVE, suspicionQuorumMs: 0 },
+    { ...SKIFF_DEFAULTS, suspicionQuorumMs: 0 },
+  );
+  assert.ok(SKIFF_CONSERVATIVE.suspicionQuorumMs > SKIFF_DEFAULTS.suspicionQuorumMs);
 });
 
 Deno.test("retransmitLimit: mult × ceil(log10(n + 1))", () => {

@@ -1,0 +1,304 @@
+import { formatAddress } from "../config/address.ts";
+import type { ClusterConfig, Config, GossipConfig } from "../config/schema.ts";
+import type { Resolver } from "../discovery/resolver.ts";
+import type { Clock, Logger, Rng, Timer } from "../core/mod.ts";
+import type { GossipCodec, MemberInfo } from "../discovery/gossip/messages.ts";
+import {
+  BASIC_SWIM,
+  MEMBERLIST_DEFAULTS,
+  SKIFF_CONSERVATIVE,
+  SKIFF_DEFAULTS,
+  type SwimConfig,
+} from "../discovery/gossip/swim_config.ts";
+import { type MembershipEvent, SwimNode } from "../discovery/gossip/swim_node.ts";
+import { Keyring, protobufCodec, ReplayGuard } from "../discovery/gossip/wire/mod.ts";
+import { GossipResolver } from "../discovery/gossip_resolver.ts";
+import { type MembersView, memberView } from "../discovery/member_view.ts";
+import { UdpTransport } from "../net/udp_transport.ts";
+import type { MetricsRegistry } from "../telemetry/mod.ts";
+
+/** What the host tells membership about itself (read by the composition root). */
+export interface HostFacts {
+  /** The machine's host name (the default member name starts with it). */
+  hostname(): string;
+  /** A non-loopback IPv4 address to advertise when bound to all interfaces, if any. */
+  privateAddress(): string | undefined;
+  /** CPU utilisation 0 … 1, for the probe load factor. */
+  cpu(): number;
+}
+
+/** What `Membership.start` needs. */
+export interface MembershipDeps {
+  clock: Clock;
+  rng: Rng;
+  log: Logger;
+  registry: MetricsRegistry;
+  host: HostFacts;
+  /** Told of every membership change (e.g. `--events json`). */
+  onEvent?: (e: MembershipEvent) => void;
+  /** This workload's SPIFFE ID (from its SVID), announced unless the config names one. */
+  spiffeId?: string;
+}
+
+const PRESETS: Record<GossipConfig["preset"], Readonly<SwimConfig>> = {
+  skiff: SKIFF_DEFAULTS,
+  "skiff-conservative": SKIFF_CONSERVATIVE,
+  memberlist: MEMBERLIST_DEFAULTS,
+  basic: BASIC_SWIM,
+};
+
+/** First and longest wait between attempts to join through the seeds. */
+const JOIN_RETRY_MS = [1000, 30_000] as const;
+
+/**
+ * This node's gossip membership: a SWIM node on UDP and TCP (one port), announcing the
+ * services of the `gossip` section, joining through its seeds (retried until one answers,
+ * so nodes may start in any order), and one `GossipResolver` per discovered service, kept
+ * fresh on every membership change. Runs in the main isolate in both modes.
+ */
+export class Membership {
+  readonly #node: SwimNode;
+  readonly #transport: UdpTransport;
+  readonly #self: Omit<MemberInfo, "state" | "incarnation">;
+  readonly #config: GossipConfig;
+  readonly #deps: MembershipDeps;
+  readonly #resolvers = new Map<string, GossipResolver>();
+  #joinTimer: Timer | undefined;
+  #stopped = false;
+
+  private constructor(
+    transport: UdpTransport,
+    codec: GossipCodec,
+    self: Omit<MemberInfo, "state" | "incarnation">,
+    config: GossipConfig,
+    deps: MembershipDeps,
+  ) {
+    this.#transport = transport;
+    this.#self = self;
+    this.#config = config;
+    this.#deps = deps;
+    const events = deps.registry.counter(
+      "skiff_gossip_events",
+      "Membership changes this node saw, by kind.",
+      ["event"],
+    );
+    this.#node = new SwimNode({ ...self, incarnation: 0 }, {
+      transport,
+      clock: deps.clock,
+      rng: deps.rng,
+      codec,
+      config: swimConfig(config),
+      log: deps.log.child({ component: "gossip" }),
+      cpu: () => deps.host.cpu(),
+      onEvent: (e) => {
+        events.labels(e.event).inc();
+        deps.log.info(`member ${e.event}`, { member: e.member });
+        for (const r of this.#resolvers.values()) r.refresh();
+        deps.onEvent?.(e);
+      },
+    });
+    this.#registerMetrics();
+  }
+
+  /**
+   * Binds the gossip port, starts the protocol and begins joining through the seeds (in the
+   * background: it resolves once bound, not once joined).
+   *
+   * @throws (as a rejection) when the gossip port cannot be bound
+   */
+  static async start(config: GossipConfig, deps: MembershipDeps): Promise<Membership> {
+    const { log, host } = deps;
+    const bind = config.bind;
+    const advertise = config.advertise
+      ? formatAddress(config.advertise)
+      : (bound: { hostname: string; port: number }) => {
+        const wildcard = bound.hostname === "0.0.0.0" || bound.hostname === "::";
+        const hostname = wildcard ? host.privateAddress() ?? "127.0.0.1" : bound.hostname;
+        return formatAddress({ hostname, port: bound.port });
+      };
+    const transport = await UdpTransport.listen({
+      hostname: bind.hostname,
+      port: bind.port,
+      maxPacketBytes: config.max_packet_bytes,
+      advertise,
+      clock: deps.clock,
+      onHandlerError: (err) => log.error("gossip handler failed (bug)", { err }),
+    });
+    const port = Number(transport.address.slice(transport.address.lastIndexOf(":") + 1));
+    const keyring = config.keys.length > 0 ? Keyring.create(config.keys) : undefined;
+    const codec = protobufCodec({
+      cluster: config.cluster,
+      clock: deps.clock,
+      keyring,
+      acceptPlaintext: config.accept_plaintext,
+      replay: keyring ? new ReplayGuard({ clock: deps.clock }) : undefined,
+      compress: true,
+      maxPacketBytes: transport.maxPacketBytes,
+    });
+    const self = {
+      name: config.name ?? `${host.hostname()}-${port}`,
+      address: transport.address,
+      spiffeId: config.spiffe_id ?? deps.spiffeId ?? "",
+      services: config.services.map((s) => ({ ...s, labels: { ...s.labels } })),
+    };
+    const membership = new Membership(transport, codec, self, config, deps);
+    log.info("gossip bound", {
+      address: transport.address,
+      name: self.name,
+      cluster: config.cluster,
+      encrypted: keyring !== undefined,
+      preset: config.preset,
+    });
+    await membership.#node.start([]);
+    membership.#join(JOIN_RETRY_MS[0]);
+    return membership;
+  }
+
+  /** This member's name. */
+  get name(): string {
+    return this.#self.name;
+  }
+
+  /** The gossip address others reach this node at. */
+  get address(): string {
+    return this.#transport.address;
+  }
+
+  /** Every other member known, with its state. */
+  members(): MemberInfo[] {
+    return this.#node.members();
+  }
+
+  /** This node and its view of the others, as `/members` shows them. */
+  view(): MembersView {
+    const self = memberView({ ...this.#self, incarnation: this.#node.incarnation, state: "alive" });
+    const others = this.#node.members().map(memberView).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+    );
+    return { self: this.#self.name, cluster: this.#config.cluster, members: [self, ...others] };
+  }
+
+  /** The endpoints of `service` as membership reports them (one resolver per service). */
+  resolver(service: string): GossipResolver {
+    let r = this.#resolvers.get(service);
+    if (!r) {
+      r = new GossipResolver(service, this.#node);
+      this.#resolvers.set(service, r);
+    }
+    return r;
+  }
+
+  /** Announces a graceful leave, then closes the gossip sockets. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#joinTimer?.cancel();
+    this.#node.leave();
+    await this.#transport.close();
+    for (const r of this.#resolvers.values()) r.close();
+  }
+
+  /** Joins through the seeds; retries with growing waits until a seed answers or a peer finds us. */
+  #join(waitMs: number): void {
+    const seeds = this.#config.seeds.map(formatAddress).filter((s) => s !== this.address);
+    if (seeds.length === 0 || this.#stopped) return;
+    void this.#node.join(seeds).then((joined) => {
+      if (this.#stopped) return;
+      // A seed that answered with a state we could not read (another cluster, another key)
+      // taught us nothing: only members learned count as joined.
+      if (this.#node.members().length > 0) {
+        this.#deps.log.info("gossip joined", { seeds: joined, members: this.members().length });
+        return;
+      }
+      this.#deps.log.warn("no gossip seed answered with a readable state; retrying", {
+        seeds,
+        answered: joined,
+        retryInMs: waitMs,
+      });
+      this.#joinTimer = this.#deps.clock.setTimer(
+        () => this.#join(Math.min(waitMs * 2, JOIN_RETRY_MS[1])),
+        waitMs,
+      );
+    });
+  }
+
+  #registerMetrics(): void {
+    const r = this.#deps.registry;
+    const node = this.#node;
+    r.gaugeFamilyFn(
+      "skiff_gossip_members",
+      "Members this node knows of (itself included), by state.",
+      ["state"],
+      () => {
+        const counts: Record<string, number> = { alive: 1, suspect: 0, dead: 0, left: 0 };
+        for (const m of node.members()) counts[m.state]++;
+        return Object.entries(counts).map(([state, value]) => ({ labelValues: [state], value }));
+      },
+    );
+    r.gaugeFn(
+      "skiff_gossip_health_score",
+      "Lifeguard local health score: 0 is healthy; higher stretches probe timings.",
+      () => node.health,
+    );
+    // The node keeps plain tallies; they reach the counters at every scrape.
+    const sent = r.counter("skiff_gossip_packets_sent", "Gossip packets sent, by first message.", [
+      "kind",
+    ]);
+    const sentBytes = r.counter("skiff_gossip_sent_bytes", "Gossip packet bytes sent.", ["kind"]);
+    const dropped = r.counter(
+      "skiff_gossip_packets_dropped",
+      "Gossip packets dropped on arrival (garbage, foreign cluster, wrong key, replayed), by reason.",
+      ["reason"],
+    );
+    const seen = new Map<string, number>();
+    const catchUp = (key: string, total: number, inc: (n: number) => void) => {
+      const before = seen.get(key) ?? 0;
+      if (total > before) inc(total - before);
+      seen.set(key, total);
+    };
+    r.beforeCollect(() => {
+      for (const [kind, s] of node.sent) {
+        catchUp(`p:${kind}`, s.packets, (n) => sent.labels(kind).inc(n));
+        catchUp(`b:${kind}`, s.bytes, (n) => sentBytes.labels(kind).inc(n));
+      }
+      for (const [reason, n] of node.dropped) {
+        catchUp(`d:${reason}`, n, (k) => dropped.labels(reason).inc(k));
+      }
+    });
+  }
+}
+
+/** The preset of the config with its overrides applied. */
+export function swimConfig(config: GossipConfig): SwimConfig {
+  const swim = { ...PRESETS[config.preset] };
+  if (config.probe_interval !== undefined) swim.probeIntervalMs = config.probe_interval;
+  if (config.probe_timeout !== undefined) swim.probeTimeoutMs = config.probe_timeout;
+  if (config.gossip_interval !== undefined) swim.gossipIntervalMs = config.gossip_interval;
+  if (config.push_pull_interval !== undefined) swim.pushPullIntervalMs = config.push_pull_interval;
+  return swim;
+}
+
+/**
+ * Starts membership when the config has a gossip section.
+ *
+ * @throws (as a rejection) when the gossip port cannot be bound, or no host facts are given
+ */
+export function startMembership(
+  config: Config,
+  deps: Omit<MembershipDeps, "host"> & { host?: HostFacts },
+): Promise<Membership | undefined> {
+  if (!config.gossip) return Promise.resolve(undefined);
+  if (!deps.host) return Promise.reject(new Error("gossip needs host facts (composition root)"));
+  return Membership.start(config.gossip, { ...deps, host: deps.host });
+}
+
+/** The resolver of a gossip-discovered cluster, from membership; undefined for static ones. */
+export function gossipResolver(
+  membership: Membership | undefined,
+  cluster: ClusterConfig,
+): Resolver | undefined {
+  const d = cluster.discovery;
+  if (d.type !== "gossip" || d.service === undefined) return undefined;
+  if (!membership) throw new Error(`cluster "${cluster.name}" discovers by gossip, but it is off`);
+  return membership.resolver(d.service);
+}
