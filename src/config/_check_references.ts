@@ -26,6 +26,7 @@ export function checkReferences(config: Config): PathIssue[] {
     ...config.listeners.flatMap((l, i) => listenerShape(l, i)),
     ...clusterReferences(config),
     ...config.clusters.flatMap((c, i) => discoveryShape(config, c, i)),
+    ...config.clusters.flatMap((c, i) => upstreamTls(config, c, i)),
     ...uniqueNames(config.gossip?.services ?? [], ["gossip", "services"], "service"),
   ];
 }
@@ -195,6 +196,29 @@ function discoveryShape(config: Config, c: ClusterConfig, i: number): PathIssue[
       path: at("discovery", "type"),
       message: `cluster "${c.name}" discovers by gossip but the config has no gossip section`,
       fix: "add a gossip: section (bind address and seeds) so skiff joins the membership",
+    });
+  }
+  return issues;
+}
+
+function upstreamTls(config: Config, c: ClusterConfig, i: number): PathIssue[] {
+  if (c.tls.mode !== "mtls") return [];
+  const issues: PathIssue[] = [];
+  if (!config.identity) {
+    issues.push({
+      path: ["clusters", i, "tls", "mode"],
+      message: `cluster "${c.name}" uses mtls but the config has no identity`,
+      fix: "add identity: { dir: DIR } with this workload's svid.pem, svid_key.pem, bundle.pem",
+    });
+  }
+  if (c.tls.expect === undefined) {
+    c.endpoints.forEach((e, k) => {
+      if (e.spiffe_id !== undefined) return;
+      issues.push({
+        path: ["clusters", i, "endpoints", k],
+        message: `endpoint of mtls cluster "${c.name}" names no SPIFFE ID to expect`,
+        fix: "add spiffe_id: to the endpoint, or tls.expect to the cluster",
+      });
     });
   }
   return issues;

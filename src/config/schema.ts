@@ -288,10 +288,47 @@ const Listener = z.strictObject({
   timeouts: ListenerTimeouts.prefault({}),
 });
 
+/**
+ * A SPIFFE ID's shape (`spiffe://trust-domain/path`); the identity layer checks every rule of
+ * the SPIFFE spec when it is used.
+ */
+const SPIFFE_ID_PATTERN = /^spiffe:\/\/[a-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+const SpiffeIdText = z.string().regex(SPIFFE_ID_PATTERN, {
+  error: (iss) =>
+    `expected a SPIFFE ID such as "spiffe://example.org/ns/prod/sa/web", got ${
+      describeValue(iss.input)
+    } — lower-case trust domain, then path segments of letters, digits, ".", "_" or "-"`,
+});
+
+/** Which SPIFFE IDs are accepted: exactly one of the four keys. */
+const SpiffeMatcher = z.union([
+  z.strictObject({ exact: SpiffeIdText }),
+  z.strictObject({ prefix: SpiffeIdText }),
+  z.strictObject({ trust_domain: z.string().regex(/^[a-z0-9._-]+$/) }),
+  z.strictObject({ any: z.literal(true) }),
+], {
+  error: () =>
+    "expected one of exact: ID, prefix: ID, trust_domain: NAME or any: true" +
+    ' — e.g. { prefix: "spiffe://example.org/ns/prod" }',
+});
+
 const Endpoint = z.strictObject({
   address: Address,
   weight: z.number().int().min(1).max(1_000_000).default(1),
   labels: z.record(z.string(), z.string()).default({}),
+  spiffe_id: SpiffeIdText.optional().describe(
+    "The SPIFFE ID the endpoint's sidecar must present (clusters with tls.mode mtls).",
+  ),
+});
+
+const UpstreamTls = z.strictObject({
+  mode: z.enum(["disable", "mtls"]).default("disable").describe(
+    "mtls: HTTP/2 over mutual TLS 1.3 to the endpoints' sidecars, with this workload's SVID.",
+  ),
+  expect: SpiffeMatcher.optional().describe(
+    "SPIFFE IDs accepted from endpoints that do not name their own (spiffe_id, or gossip).",
+  ),
 });
 
 const Pool = z.strictObject({
@@ -325,6 +362,7 @@ const Cluster = z.strictObject({
   ).describe("How an endpoint is picked; ring_hash hashes the route's hash_header."),
   connect_timeout: Duration.prefault("1s"),
   endpoints: z.array(Endpoint).default([]).describe("The upstream endpoints."),
+  tls: UpstreamTls.prefault({}).describe("Transport security to the endpoints."),
   discovery: Discovery.prefault({}).describe(
     "Where the endpoints come from: the list above (static) or gossip membership.",
   ),

@@ -13,6 +13,8 @@ export interface Endpoint {
   readonly weight: number;
   /** Free-form metadata such as `version` or `zone`. */
   readonly labels: Readonly<Record<string, string>>;
+  /** The SPIFFE ID its sidecar must present on a mutual-TLS hop, when known. */
+  readonly spiffeId?: string;
 }
 
 /**
@@ -26,6 +28,8 @@ export interface EndpointSpec {
   readonly weight?: number;
   /** Free-form metadata; defaults to none. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** The SPIFFE ID its sidecar must present (mutual TLS); none by default. */
+  readonly spiffeId?: string;
 }
 
 /**
@@ -56,12 +60,19 @@ export function toEndpoint(spec: EndpointSpec): Endpoint {
     );
   }
   const labels = Object.freeze({ ...spec.labels });
-  return Object.freeze({ key, address, weight, labels });
+  return Object.freeze(
+    spec.spiffeId ? { key, address, weight, labels, spiffeId: spec.spiffeId } : {
+      key,
+      address,
+      weight,
+      labels,
+    },
+  );
 }
 
-/** True when two endpoints have the same key, weight and labels. */
+/** True when two endpoints have the same key, weight, labels and SPIFFE ID. */
 export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  if (a.key !== b.key || a.weight !== b.weight) return false;
+  if (a.key !== b.key || a.weight !== b.weight || a.spiffeId !== b.spiffeId) return false;
   const aKeys = Object.keys(a.labels);
   if (aKeys.length !== Object.keys(b.labels).length) return false;
   return aKeys.every((k) => Object.hasOwn(b.labels, k) && a.labels[k] === b.labels[k]);

@@ -13,10 +13,10 @@ export interface MembershipView {
 /**
  * The endpoints of one service as gossip membership reports them: every member that is
  * alive or suspected and offers the service becomes an endpoint at its host and the service's
- * port, labelled with the service's labels and the member's name. A member declared dead or
- * gone disappears from the set; one that rejoins comes back. Suspected members stay: a
- * suspicion is not a verdict, and the data plane's own outlier handling judges endpoints
- * independently of gossip.
+ * port, labelled with the service's labels and the member's name, and expecting the member's
+ * SPIFFE ID on a mutual-TLS hop. A member declared dead or gone disappears from the set; one
+ * that rejoins comes back. Suspected members stay: a suspicion is not a verdict, and the data
+ * plane's own outlier handling judges endpoints independently of gossip.
  *
  * Call `refresh()` when membership changes (on the node's membership events); watchers hear
  * of a new set only when it differs.
@@ -69,6 +69,7 @@ export class GossipResolver implements Resolver {
         specs.push({
           address: { hostname: host, port: s.port },
           labels: { ...s.labels, member: m.name },
+          spiffeId: m.spiffeId || undefined,
         });
       }
     }

@@ -1,6 +1,7 @@
 import type { ClusterConfig, Config } from "../config/schema.ts";
 import { type Clock, type Logger, type Rng, TimerWheel } from "../core/mod.ts";
-import { type Resolver, StaticResolver } from "../discovery/mod.ts";
+import { type EndpointSpec, type Resolver, StaticResolver } from "../discovery/mod.ts";
+import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
 import { ClusterRuntime, type PoolFactory } from "../dataplane/cluster.ts";
 import { type ClusterView, clusterView } from "../dataplane/cluster_view.ts";
 import { HttpProxy } from "../dataplane/http/proxy.ts";
@@ -28,6 +29,8 @@ export interface DataPlaneDeps {
    * when it returns undefined, a cluster serves its configured endpoints.
    */
   resolver?: (cluster: ClusterConfig) => Resolver | undefined;
+  /** Opens the hops of clusters with `tls.mode: mtls`; required when any cluster has it. */
+  mesh?: MeshDialer;
 }
 
 /**
@@ -59,14 +62,25 @@ export class DataPlane {
     const d = this.#deps;
     const stats = this.stats;
     const now = () => d.clock.monotonic();
-    const pools: PoolFactory = (ep, c) =>
-      c.protocol === "http2"
+    const mesh = d.mesh;
+    const pools: PoolFactory = (ep, c) => {
+      if (c.tls.mode === "mtls") {
+        if (!mesh) throw new Error(`cluster "${c.name}" uses mtls but no identity is loaded`);
+        return new H2Pool(ep.address, poolLimits(c), {
+          wheel: this.#wheel,
+          now,
+          log: d.log,
+          dial: (_addr, timeoutMs) => mesh.dial(ep, c, timeoutMs),
+        });
+      }
+      return c.protocol === "http2"
         ? new H2Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now, log: d.log })
         : new H1Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now });
+    };
     for (const c of this.config.clusters) {
       this.clusters.set(
         c.name,
-        new ClusterRuntime(c, d.resolver?.(c) ?? new StaticResolver(c.endpoints), {
+        new ClusterRuntime(c, d.resolver?.(c) ?? new StaticResolver(staticEndpoints(c)), {
           rng: d.rng,
           clock: d.clock,
           pools,
@@ -128,4 +142,14 @@ function poolLimits(c: ClusterConfig): PoolLimits {
     idleTimeoutMs: c.pool.idle_timeout,
     connectTimeoutMs: c.connect_timeout,
   };
+}
+
+/** A cluster's configured endpoints as discovery describes them. */
+function staticEndpoints(c: ClusterConfig): EndpointSpec[] {
+  return c.endpoints.map((e) => ({
+    address: e.address,
+    weight: e.weight,
+    labels: e.labels,
+    spiffeId: e.spiffe_id,
+  }));
 }

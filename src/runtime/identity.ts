@@ -1,5 +1,6 @@
 import type { Config } from "../config/schema.ts";
 import type { Clock, Logger } from "../core/mod.ts";
+import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import type { MetricsRegistry } from "../telemetry/mod.ts";
 
@@ -29,4 +30,21 @@ export async function openIdentity(
     not_after: svid.notAfter.toISOString(),
   });
   return source;
+}
+
+/**
+ * The dialer of mutual-TLS hops when a cluster uses them (loaded on demand, with the X.509
+ * code); undefined otherwise.
+ *
+ * @throws {Error} when a cluster uses mtls and no identity is loaded (config checks prevent it)
+ */
+export async function meshFor(
+  config: Config,
+  identity: SvidSource | undefined,
+): Promise<MeshDialer | undefined> {
+  const mtls = config.clusters.find((c) => c.tls.mode === "mtls");
+  if (!mtls) return undefined;
+  if (!identity) throw new Error(`cluster "${mtls.name}" uses mtls but no identity is loaded`);
+  const { meshDialer } = await import("../dataplane/mesh/dialer.ts");
+  return meshDialer(identity);
 }

@@ -9,7 +9,8 @@ import {
 } from "../telemetry/mod.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import { DataPlane } from "./data_plane.ts";
-import { openIdentity } from "./identity.ts";
+import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
+import { meshFor, openIdentity } from "./identity.ts";
 import { gossipResolver, Membership, type MembershipDeps, startMembership } from "./membership.ts";
 
 /** What the sidecar needs from the composition root. */
@@ -35,6 +36,7 @@ export class Sidecar {
   admin: AdminServer | undefined;
   readonly #deps: SidecarDeps;
   readonly #accessLog: AccessLogSink;
+  #mesh: MeshDialer | undefined;
   #ready = false;
 
   constructor(config: Config, deps: SidecarDeps) {
@@ -50,6 +52,8 @@ export class Sidecar {
       registry: this.registry,
       accessLog: this.#accessLog,
       resolver: (c) => gossipResolver(this.membership, c),
+      // Known once the identity is loaded in start(), before any cluster connects.
+      mesh: { dial: (ep, c, ms) => this.#mesh!.dial(ep, c, ms) },
     });
   }
 
@@ -84,6 +88,7 @@ export class Sidecar {
     this.dataPlane.stats.watchClusters(this.registry, () => this.dataPlane.views());
     try {
       this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
+      this.#mesh = await meshFor(this.config, this.identity);
       this.membership = await startMembership(this.config, {
         ...d,
         registry: this.registry,

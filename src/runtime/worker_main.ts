@@ -16,7 +16,9 @@ import {
 } from "../telemetry/mod.ts";
 import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
 import { type EndpointSpec, StaticResolver } from "../discovery/mod.ts";
+import type { SvidSource } from "../security/svid_source.ts";
 import { DataPlane } from "./data_plane.ts";
+import { meshFor, openIdentity } from "./identity.ts";
 import {
   Rec,
   STATUS_INTERVAL_MS,
@@ -37,6 +39,7 @@ class DataPlaneWorker {
   readonly #registry: MetricsRegistry;
   readonly #accessLog: RingAccessLog;
   #plane: DataPlane | undefined;
+  #identity: SvidSource | undefined;
   /** The latest endpoints main sent for each gossip-discovered cluster. */
   readonly #discovered = new Map<string, EndpointSpec[]>();
   /** The resolvers of the gossip-discovered clusters, which those endpoints feed. */
@@ -107,6 +110,20 @@ class DataPlaneWorker {
       });
       return;
     }
+    let mesh;
+    try {
+      // Each Worker follows the SVID directory itself (its metrics stay out of the shared
+      // block: main reports them once).
+      this.#identity ??= await openIdentity(msg.config, {
+        clock: systemClock,
+        log: this.#log,
+        registry: new MetricsRegistry(),
+      });
+      mesh = await meshFor(msg.config, this.#identity);
+    } catch (err) {
+      this.#send(Rec.failed, { version: msg.version, error: String((err as Error)?.message) });
+      return;
+    }
     const plane = new DataPlane(msg.config, {
       clock: systemClock,
       rng: mathRng,
@@ -115,6 +132,7 @@ class DataPlaneWorker {
       accessLog: msg.config.access_log.sink === "off" ? offAccessLog : this.#accessLog,
       reusePort: true,
       worker: String(this.#start.index),
+      mesh,
       resolver: (c) => {
         if (c.discovery.type !== "gossip") return undefined;
         const r = new StaticResolver(this.#discovered.get(c.name) ?? []);

@@ -356,6 +356,7 @@ export class WorkerNode {
       address: e.address,
       weight: e.weight,
       labels: e.labels,
+      spiffeId: e.spiffeId,
     }));
     const body = encoder.encode(JSON.stringify({ cluster, endpoints }));
     let pushed = false;

@@ -6,7 +6,7 @@ import { appendH2Fields, H2Body } from "../http/h2_body.ts";
 import { isGrpc } from "../http/grpc.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse } from "../http/message.ts";
 import { ErrorCode, H2StreamError } from "../http2/frame.ts";
-import { H2Connection } from "../http2/h2_connection.ts";
+import { H2Connection, type H2ConnectionOptions } from "../http2/h2_connection.ts";
 import type { H2Stream } from "../http2/h2_stream.ts";
 import { UpstreamError } from "../upstream_error.ts";
 import type { ExchangeTiming } from "./h1_connection.ts";
@@ -18,6 +18,11 @@ export interface H2PoolDeps {
   now: () => number;
   log: Logger;
   connect?: Connector;
+  /**
+   * Opens a connection some other way than plain TCP (a mutual-TLS mesh hop), within the
+   * connect timeout; `connect` is then unused.
+   */
+  dial?: (addr: SocketAddress, timeoutMs: number) => Promise<H2ConnectionOptions["conn"]>;
   onConnections?: (delta: number) => void;
 }
 
@@ -154,14 +159,12 @@ export class H2Pool {
 
   async #connect(): Promise<H2Connection> {
     const label = formatAddress(this.#addr);
-    let sock: Deno.TcpConn;
+    let sock: H2ConnectionOptions["conn"];
     try {
-      sock = await connectWithTimeout(
-        this.#addr,
-        this.#limits.connectTimeoutMs,
-        this.#deps.wheel,
-        this.#deps.connect,
-      );
+      const d = this.#deps;
+      sock = d.dial
+        ? await d.dial(this.#addr, this.#limits.connectTimeoutMs)
+        : await connectWithTimeout(this.#addr, this.#limits.connectTimeoutMs, d.wheel, d.connect);
     } catch (err) {
       throw connectError(err, label);
     }
