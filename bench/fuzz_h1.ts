@@ -22,6 +22,9 @@ import {
   parseResponseHead,
 } from "../src/dataplane/http/h1_head.ts";
 import { encodeHead, fieldLines } from "../src/dataplane/http/h1_serialize.ts";
+import { scanRequestHead } from "../src/dataplane/http/h1_request_scan.ts";
+import { keptToHeaders, scanResponseHead } from "../src/dataplane/http/h1_response_scan.ts";
+import { endToEndHeaders } from "../src/dataplane/http/hop_by_hop.ts";
 import { HttpParseError } from "../src/dataplane/http/parse_error.ts";
 
 /** The codec entry points a fuzz input is fed to. */
@@ -121,6 +124,41 @@ function parseHead(
   };
 }
 
+/**
+ * The byte-level scanners of the hot path (`scanRequestHead`, `scanResponseHead`) must find
+ * the same head end as `findHeadEnd` and give what the strict parsers give, whenever they
+ * answer at all.
+ */
+function fastPathAgrees(
+  target: FuzzTarget,
+  input: Uint8Array,
+  end: number | string,
+  limits: HeadLimits,
+  split: number,
+): void {
+  const fast = target === "request"
+    ? scanRequestHead(input, 0, input.length, limits)
+    : scanResponseHead(input, 0, input.length, limits);
+  if (fast === null) return;
+  check(fast.size === end, "fast path delimits the head differently");
+  if (!("kept" in fast)) {
+    const strict = outcome(() => parseRequestHead(input, 0, fast.size, limits));
+    check(same(fast, strict), "request fast path differs from the strict parser");
+    return;
+  }
+  const strict = parseResponseHead(input, 0, fast.size, limits);
+  check(strict.status === fast.status && strict.minor === fast.minor, "status differs");
+  const head = split % 7 === 0;
+  const framing = outcome(() => responseFraming(strict.minor, strict.status, strict.headers, head));
+  const fastFraming = outcome(() => responseFraming(fast.minor, fast.status, fast.framing, head));
+  check(same(fastFraming, framing), "response fast path frames differently");
+  if (typeof framing === "string") return;
+  check(
+    same(keptToHeaders(fast.kept, 1000), endToEndHeaders(strict.headers, framing.connection)),
+    "response fast path keeps other fields",
+  );
+}
+
 interface BodyResult {
   data: number[];
   trailers: string[];
@@ -182,6 +220,7 @@ export function fuzzOne(
   if (target === "chunked") return chunkedBody(input, 0, split, stats);
   const limits = split % 5 === 0 ? SMALL : LIMITS;
   const end = headEnd(input, limits.maxHeadBytes);
+  fastPathAgrees(target, input, end, limits, split);
   if (typeof end === "string" || end < 0) return;
   const head = outcome(() => parseHead(target, input, end, limits, split));
   if (typeof head === "string") return;

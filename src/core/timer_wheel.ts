@@ -13,7 +13,8 @@ class WheelEntry implements Timer {
   constructor(
     readonly wheel: TimerWheel,
     public at: number,
-    public fn: () => void,
+    public fn: (arg: unknown) => void,
+    public arg: unknown,
   ) {}
   cancel(): void {
     this.wheel.remove(this);
@@ -83,8 +84,16 @@ export class TimerWheel {
    * stale at scheduling time.
    */
   schedule(ms: number, fn: () => void): Timer {
+    return this.scheduleCall(ms, fn, undefined);
+  }
+
+  /**
+   * Like `schedule`, running `fn(arg)`: a function made once can serve every timer, with no
+   * closure allocated per timer on hot paths.
+   */
+  scheduleCall<T>(ms: number, fn: (arg: T) => void, arg: T): Timer {
     if (!this.#timer) this.#now = this.#clock.monotonic();
-    const entry = new WheelEntry(this, this.#now + ms, fn);
+    const entry = new WheelEntry(this, this.#now + ms, fn as (arg: unknown) => void, arg);
     this.#insert(entry);
     return entry;
   }
@@ -196,7 +205,7 @@ export class TimerWheel {
       for (const e of due) {
         if (e.slot !== DUE) continue;
         e.slot = -1;
-        e.fn();
+        e.fn(e.arg);
       }
     }
     this.#cursor = Math.max(this.#cursor, target);

@@ -1,3 +1,5 @@
+import type { Clock } from "../core/clock.ts";
+
 /**
  * Everything recorded about one request/response exchange (or one TCP connection), filled
  * in by the layers it passes through and handed to metrics and the access log at the end.
@@ -57,4 +59,27 @@ export interface ExchangeEndHook {
 export interface ExchangeSink {
   /** Called once per exchange when its response has been sent (or it failed). */
   finish(ex: Exchange): void;
+}
+
+/**
+ * Wall-clock times for monotonic ones, from an offset between the two clocks that is read
+ * again at most once a second: a request's start time costs no second clock read.
+ */
+export class WallClock {
+  readonly #clock: Clock;
+  #offset = 0;
+  #readAt = -Infinity;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Unix milliseconds at monotonic time `monotonic` (a recent one). */
+  at(monotonic: number): number {
+    if (monotonic - this.#readAt > 1000 || monotonic < this.#readAt) {
+      this.#offset = this.#clock.now() - monotonic;
+      this.#readAt = monotonic;
+    }
+    return monotonic + this.#offset;
+  }
 }

@@ -26,6 +26,11 @@ interface ListenerSeries {
   bytesOut: Counter;
 }
 
+interface ClusterSeries {
+  connect: Histogram;
+  firstByte: Histogram;
+}
+
 /**
  * The data plane's metrics and access log: turns finished exchanges and listener events
  * into Prometheus series and JSON access-log lines. Label children are cached so that a
@@ -49,6 +54,13 @@ export class DataplaneStats implements ExchangeSink {
   readonly #retryBudgetExhausted: CounterFamily<readonly ["cluster"]>;
   readonly #routes = new Map<string, RouteSeries>();
   readonly #listeners = new Map<string, ListenerSeries>();
+  readonly #clusters = new Map<string, ClusterSeries>();
+  // The route series found last, by identity of its three names (the common case: one
+  // route under load) — no key string built per request.
+  #lastListener = "";
+  #lastRoute = "";
+  #lastCluster = "";
+  #lastRouteSeries: RouteSeries | null = null;
   readonly #log: AccessLogSink;
   readonly #worker: string | undefined;
 
@@ -200,11 +212,12 @@ export class DataplaneStats implements ExchangeSink {
     l.bytesIn.inc(ex.bytesReceived);
     l.bytesOut.inc(ex.bytesSent);
     if (ex.error) this.#errors.labels(ex.listener, ex.error).inc();
-    if (ex.connectMs >= 0 && ex.cluster) {
-      this.#connect.labels(ex.cluster).observe(ex.connectMs / 1000);
-    }
-    if (ex.upstreamFirstByte > 0 && ex.cluster) {
-      this.#firstByte.labels(ex.cluster).observe((ex.upstreamFirstByte - ex.upstreamStart) / 1000);
+    if (ex.cluster && (ex.connectMs >= 0 || ex.upstreamFirstByte > 0)) {
+      const c = this.#cluster(ex.cluster);
+      if (ex.connectMs >= 0) c.connect.observe(ex.connectMs / 1000);
+      if (ex.upstreamFirstByte > 0) {
+        c.firstByte.observe((ex.upstreamFirstByte - ex.upstreamStart) / 1000);
+      }
     }
     if (ex.protocol === "TCP") {
       this.#tcp.labels(ex.listener, ex.cluster).inc();
@@ -226,7 +239,20 @@ export class DataplaneStats implements ExchangeSink {
     return s;
   }
 
+  #cluster(name: string): ClusterSeries {
+    let s = this.#clusters.get(name);
+    if (!s) {
+      s = { connect: this.#connect.labels(name), firstByte: this.#firstByte.labels(name) };
+      this.#clusters.set(name, s);
+    }
+    return s;
+  }
+
   #route(ex: Exchange): RouteSeries {
+    if (
+      this.#lastRouteSeries !== null && ex.route === this.#lastRoute &&
+      ex.cluster === this.#lastCluster && ex.listener === this.#lastListener
+    ) return this.#lastRouteSeries;
     const key = ex.listener + "\0" + ex.route + "\0" + ex.cluster;
     let s = this.#routes.get(key);
     if (!s) {
@@ -236,6 +262,10 @@ export class DataplaneStats implements ExchangeSink {
       };
       this.#routes.set(key, s);
     }
+    this.#lastListener = ex.listener;
+    this.#lastRoute = ex.route;
+    this.#lastCluster = ex.cluster;
+    this.#lastRouteSeries = s;
     return s;
   }
 

@@ -11,6 +11,11 @@ export interface Body {
   read(): Promise<Uint8Array | null>;
   /** True once every byte was read. */
   readonly done: boolean;
+  /**
+   * True when the rest of the body is already in memory, so that taking or reading it never
+   * waits (absent: unknown).
+   */
+  readonly inMemory?: boolean;
   /** Trailer fields (flat, lower-cased names) after the end, if the message had any. */
   trailers(): string[] | null;
   /** Gives up on the rest; the source connection is closed if it cannot be reused. */
@@ -32,6 +37,10 @@ export class BufferedBody implements Body {
 
   get done(): boolean {
     return this.#taken;
+  }
+
+  get inMemory(): boolean {
+    return true;
   }
 
   takeBuffered(): Uint8Array {

@@ -51,6 +51,10 @@ export class H1BodyReader implements Body {
     return this.#done;
   }
 
+  get inMemory(): boolean {
+    return this.#done || (this.#kind === "length" && this.#reader.available >= this.#remaining);
+  }
+
   /** Bytes still expected for a Content-Length body. */
   get remaining(): number {
     return this.#remaining;

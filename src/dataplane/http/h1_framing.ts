@@ -8,7 +8,7 @@ export interface Framing {
   length: number;
   /** The connection must close after this message. */
   close: boolean;
-  /** Lower-cased tokens of the Connection header (names of more hop-by-hop fields). */
+  /** Lower-cased tokens of the Connection header (names of more hop-by-hop fields); read only. */
   connection: string[];
   /** The Upgrade protocol when the message asks for (or confirms) an upgrade. */
   upgrade: string | null;
@@ -16,8 +16,11 @@ export interface Framing {
   expectContinue: boolean;
 }
 
-// 1*DIGIT (RFC 9110 §8.6), at most 15 digits so that the value stays an exact integer.
-const DIGITS = /^[0-9]{1,15}$/;
+// Shared lists, frozen so that no caller can change them for everyone.
+const NONE = Object.freeze([]) as unknown as string[];
+// Connection values common enough to skip splitting.
+const KEEP_ALIVE = Object.freeze(["keep-alive"]) as unknown as string[];
+const CLOSE = Object.freeze(["close"]) as unknown as string[];
 
 interface Scan {
   lengths: string[];
@@ -27,23 +30,24 @@ interface Scan {
   expect: string | null;
 }
 
+/** The framing fields of a head. Lists stay the shared empty `NONE` until a field shows up. */
 function scan(headers: string[]): Scan {
-  const s: Scan = { lengths: [], te: [], connection: [], upgrade: null, expect: null };
+  const s: Scan = { lengths: NONE, te: NONE, connection: NONE, upgrade: null, expect: null };
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
     // Cheap first-character dispatch: almost every field is none of these.
     switch (name.charCodeAt(0)) {
       case 99: // c
-        if (name === "content-length") s.lengths.push(headers[i + 1]);
-        else if (name === "connection") {
-          for (const t of headers[i + 1].split(",")) {
-            const v = t.trim().toLowerCase();
-            if (v) s.connection.push(v);
-          }
-        }
+        if (name === "content-length") {
+          if (s.lengths === NONE) s.lengths = [];
+          s.lengths.push(headers[i + 1]);
+        } else if (name === "connection") connectionTokens(s, headers[i + 1]);
         break;
       case 116: // t
-        if (name === "transfer-encoding") s.te.push(headers[i + 1]);
+        if (name === "transfer-encoding") {
+          if (s.te === NONE) s.te = [];
+          s.te.push(headers[i + 1]);
+        }
         break;
       case 117: // u
         if (name === "upgrade") s.upgrade = headers[i + 1];
@@ -56,11 +60,44 @@ function scan(headers: string[]): Scan {
   return s;
 }
 
+/** Adds the lower-cased tokens of a Connection value to `s.connection`. */
+function connectionTokens(s: Scan, value: string): void {
+  if (s.connection === NONE) {
+    // One plain value, the common case: a shared list, no splitting.
+    if (value === "keep-alive" || value === "Keep-Alive") {
+      s.connection = KEEP_ALIVE;
+      return;
+    }
+    if (value === "close" || value === "Close") {
+      s.connection = CLOSE;
+      return;
+    }
+    s.connection = [];
+  } else if (s.connection === KEEP_ALIVE || s.connection === CLOSE) {
+    s.connection = [...s.connection];
+  }
+  for (const t of value.split(",")) {
+    const v = t.trim().toLowerCase();
+    if (v) s.connection.push(v);
+  }
+}
+
+/** True for 1*DIGIT (RFC 9110 §8.6) of at most 15 digits, so that it stays an exact integer. */
+function isDigits(v: string): boolean {
+  if (v.length === 0 || v.length > 15) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 function contentLength(values: string[], status: number): number {
   let n = -1;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     // The parser already cut the OWS; `trim()` would also accept U+00A0 and friends.
-    if (!DIGITS.test(v)) {
+    if (!isDigits(v)) {
       throw new HttpParseError(
         "bad_content_length",
         `Invalid Content-Length ${JSON.stringify(v)}`,

@@ -11,19 +11,19 @@ export class H1Response implements ProxyResponse {
   status: number;
   body: Body | null;
   error?: string;
-  #raw: string | null;
+  #raw: Uint8Array | null;
   #headers: string[] | null = null;
   readonly #maxHeaders: number;
 
-  constructor(status: number, raw: string, body: Body | null, maxHeaders: number) {
-    // raw: the end-to-end field lines, verbatim, each ending in CRLF
+  constructor(status: number, raw: Uint8Array, body: Body | null, maxHeaders: number) {
+    // raw: the end-to-end field lines, verbatim ASCII bytes, each ending in CRLF
     this.status = status;
     this.#raw = raw;
     this.body = body;
     this.#maxHeaders = maxHeaders;
   }
 
-  get rawHeaders(): string | null {
+  get rawHeaders(): Uint8Array | null {
     return this.#raw;
   }
 

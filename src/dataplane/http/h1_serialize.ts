@@ -49,6 +49,50 @@ export function encodeHead(text: string, out: Uint8Array, offset = 0): number {
   return text.length;
 }
 
+// Encoded status lines by status code, made on first use.
+const STATUS_LINES: (Uint8Array | undefined)[] = [];
+
+/** `HTTP/1.1 <status> <reason>\r\n`, encoded once per status code. */
+export function statusLine(status: number): Uint8Array {
+  let line = STATUS_LINES[status];
+  if (line === undefined) {
+    line = encoder.encode("HTTP/1.1 " + status + " " + (REASONS[status] ?? "Unknown") + "\r\n");
+    STATUS_LINES[status] = line;
+  }
+  return line;
+}
+
+/**
+ * Writes `s` into `out` at `n` the way `encodeHead` encodes a head (one byte per UTF-16
+ * unit: Latin-1, `?` above 0xFF), without building a string first or calling the encoder.
+ *
+ * @returns the offset after it, or -1 when it does not fit (or `n` is already -1)
+ */
+export function put(out: Uint8Array, n: number, s: string): number {
+  if (n < 0 || n + s.length > out.length) return -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out[n++] = c > 0xff ? 0x3f : c;
+  }
+  return n;
+}
+
+/**
+ * Encodes a response head from bytes: the status line and `fields` (verbatim field lines, as
+ * relayed from an HTTP/1.1 upstream) into `out`; the caller `put`s the framing fields and the
+ * blank line after them.
+ *
+ * @returns the number of bytes written, or -1 when `out` is too small
+ */
+export function encodeResponseHead(out: Uint8Array, status: number, fields: Uint8Array): number {
+  const line = statusLine(status);
+  const n = line.length + fields.length;
+  if (n > out.length) return -1;
+  out.set(line);
+  out.set(fields, line.length);
+  return n;
+}
+
 /** Joins a flat header list as `name: value\r\n` lines. */
 export function fieldLines(headers: string[]): string {
   let s = "";

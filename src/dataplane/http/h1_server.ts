@@ -1,11 +1,13 @@
 import type { Clock, Logger, Timer, TimerWheel } from "../../core/mod.ts";
 import { type ConnReader, writeAll } from "../../net/conn_reader.ts";
-import { Exchange } from "../exchange.ts";
+import { Exchange, WallClock } from "../exchange.ts";
 import type { Body } from "./body.ts";
 import { H1RequestBody } from "./h1_request_body.ts";
 import { type Framing, requestFraming } from "./h1_framing.ts";
 import { findHeadEnd, type HeadLimits, parseRequestHead, type RequestHead } from "./h1_head.ts";
-import { chunkFrame, encodeHead, fieldLines, lastChunk, REASONS } from "./h1_serialize.ts";
+import { scanRequestHead } from "./h1_request_scan.ts";
+import { encodeHead, fieldLines, REASONS } from "./h1_serialize.ts";
+import { H1ResponseWriter } from "./h1_response_writer.ts";
 import type { HttpHandler } from "./handler.ts";
 import { endToEndHeaders } from "./hop_by_hop.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
@@ -45,15 +47,19 @@ export class H1ServerConnection {
   readonly #r: ConnReader;
   readonly #o: H1ServerOptions;
   readonly #remote: string;
-  readonly #w = new Uint8Array(16 * 1024);
-  /** The encoded response of `#startResponse`: `#w`, or a larger array for a large head. */
-  #out: Uint8Array = this.#w;
-  /** Body bytes in `#out`. */
-  #outBody = 0;
+  readonly #writer: H1ResponseWriter;
   #phase: Phase = "idle";
+  /** The connection's one timer, for whichever timeout the phase has. */
   #timer: Timer;
+  /** When the current phase times out (wheel time); Infinity for none. */
+  #due = Infinity;
+  /** When `#timer` fires; Infinity while it is not scheduled. */
+  #timerAt: number;
   #closed = false;
   #timedOut = false;
+  readonly #wall: WallClock;
+  /** The head `#findHead` parsed on the fast path, until it is taken. */
+  #scanned: RequestHead | null = null;
 
   /**
    * @param conn the accepted connection
@@ -65,13 +71,117 @@ export class H1ServerConnection {
     this.#r = reader;
     this.#o = opts;
     this.#remote = remote;
-    this.#timer = opts.wheel.schedule(opts.idleTimeoutMs, () => this.#onTimeout());
+    this.#wall = new WallClock(opts.clock);
+    this.#writer = new H1ResponseWriter(conn, opts.log, opts.listener);
+    this.#timer = opts.wheel.schedule(opts.idleTimeoutMs, () => this.#onTimer());
+    this.#timerAt = opts.wheel.now() + opts.idleTimeoutMs;
   }
 
   /** Serves requests until the client or a timeout ends the connection. Never throws. */
   async serve(): Promise<void> {
+    const o = this.#o;
+    const r = this.#r;
     try {
-      while (!this.#closed && (await this.#one())) { /* next request */ }
+      // One iteration per request, inline: an async method per request would cost one more
+      // promise and resumption each time.
+      while (!this.#closed) {
+        let head: RequestHead;
+        let framing: Framing;
+        try {
+          // The head-reading loop stays inline (no async frame of its own): usually one fill.
+          let end = this.#headStart();
+          while (end < 0) {
+            if ((await r.fill(o.limits.maxHeadBytes + 1)) === 0) return; // the client left
+            end = this.#headAfterFill();
+          }
+          // The byte-level scanner took the common head (see `#findHead`); anything unusual
+          // goes to the strict parser, which accepts it or names what is wrong.
+          head = this.#scanned ?? parseRequestHead(r.buf, r.start, end, o.limits);
+          this.#scanned = null;
+          r.consume(end - r.start);
+          framing = requestFraming(head.minor, head.headers);
+        } catch (err) {
+          if (err instanceof HttpParseError) return await this.#reject(err);
+          if (err instanceof RangeError) {
+            return await this.#reject(new HttpParseError("head_too_large", err.message, 431));
+          }
+          throw err;
+        }
+        const start = o.clock.monotonic();
+        o.wheel.touch(start); // timers scheduled for this request count from a fresh time
+        const ex = new Exchange(o.listener, this.#remote, start, this.#wall.at(start));
+        const req = this.#request(head, framing, ex);
+        if (typeof req === "string") {
+          return await this.#reject(
+            new HttpParseError(
+              req,
+              `Rejected request: ${req}`,
+              req === "method_not_allowed" ? 405 : 400,
+            ),
+          );
+        }
+        const body = req.body as H1RequestBody | null;
+        if (body) {
+          this.#arm("body", o.requestTimeoutMs);
+          if (framing.expectContinue) await writeAll(this.#conn, CONTINUE);
+        } else this.#arm("busy", 0);
+
+        let res: ProxyResponse;
+        try {
+          res = await o.handler.handle(req, ex);
+        } catch (err) {
+          // A failed request body explains it (handled below); anything else is a bug.
+          if (!body?.failure) o.log.error("request handler failed", { err, listener: o.listener });
+          res = {
+            status: 500,
+            headers: ["x-skiff-error", "internal_error"],
+            body: null,
+            error: "internal_error",
+          };
+          ex.error = "internal_error";
+        }
+        this.#arm("busy", 0);
+        if (body?.failure) {
+          // Reading the request body failed: the client's fault, whatever the handler made of
+          // it (an upstream pool reports it as an upstream error).
+          res.body?.cancel();
+          res.upgraded?.close();
+          return await this.#bodyFailed(body, ex);
+        }
+        ex.status = res.status;
+        if (res.upgraded && res.status === 101 && req.upgrade) {
+          return await this.#upgrade(res, req.upgrade, ex);
+        }
+        let keep = !framing.close && !this.#closed;
+        try {
+          const writer = this.#writer;
+          const sent = writer.start(res, req.method, head.minor, keep, ex);
+          if (typeof sent === "number") {
+            // The whole response is in `writer.out[0, sent)`: one write, continued only when
+            // the kernel took part of it (inline: no async frame on the common path).
+            const out = writer.out;
+            const w = await this.#conn.write(sent === out.length ? out : out.subarray(0, sent));
+            if (w < sent) await writeAll(this.#conn, out.subarray(w, sent));
+            ex.bytesSent = writer.outBody;
+          } else keep = (await sent) && keep;
+        } catch (err) {
+          ex.error ||= "downstream_reset";
+          res.body?.cancel();
+          o.log.debug("writing response failed", { err, remote: this.#remote });
+          keep = false;
+        } finally {
+          if (body) {
+            ex.bytesReceived = body.bytes;
+            if (!body.done) {
+              body.cancel(); // unread request body: the next request's start is unknown
+              keep = false;
+            }
+          }
+          ex.end = o.clock.monotonic();
+          o.handler.finish(ex);
+        }
+        if (!keep) return;
+      }
     } catch (err) {
       if (!this.#closed) this.#o.log.debug("connection ended", { err, remote: this.#remote });
     } finally {
@@ -80,10 +190,39 @@ export class H1ServerConnection {
     }
   }
 
+  /**
+   * Enters `phase` with a timeout of `ms` (none when 0). A later deadline leaves the timer
+   * where it is — it moves itself on when it fires early — and only an earlier one moves it:
+   * most requests cost no timer work at all.
+   */
   #arm(phase: Phase, ms: number): void {
     this.#phase = phase;
-    if (ms > 0) this.#o.wheel.reschedule(this.#timer, ms);
-    else this.#timer.cancel();
+    if (ms <= 0) {
+      this.#due = Infinity;
+      return;
+    }
+    const wheel = this.#o.wheel;
+    const due = wheel.now() + ms;
+    this.#due = due;
+    if (due < this.#timerAt) {
+      wheel.reschedule(this.#timer, ms);
+      this.#timerAt = due;
+    }
+  }
+
+  #onTimer(): void {
+    this.#timerAt = Infinity;
+    const wheel = this.#o.wheel;
+    const rest = this.#due - wheel.now();
+    if (rest > 0) {
+      // Fired for a deadline that has moved on since (or there is none now).
+      if (rest !== Infinity) {
+        wheel.reschedule(this.#timer, rest);
+        this.#timerAt = this.#due;
+      }
+      return;
+    }
+    this.#onTimeout();
   }
 
   #onTimeout(): void {
@@ -108,105 +247,6 @@ export class H1ServerConnection {
     } catch { /* already closed */ }
   }
 
-  /** Serves one request; false when the connection must end. */
-  async #one(): Promise<boolean> {
-    const o = this.#o;
-    const r = this.#r;
-    let head: RequestHead;
-    let framing: Framing;
-    try {
-      // The head-reading loop stays inline (no async frame of its own): usually one fill.
-      let end = this.#headStart();
-      while (end < 0) {
-        if ((await r.fill(o.limits.maxHeadBytes + 1)) === 0) return false; // the client left
-        end = this.#headAfterFill();
-      }
-      head = parseRequestHead(r.buf, r.start, end, o.limits);
-      r.consume(end - r.start);
-      framing = requestFraming(head.minor, head.headers);
-    } catch (err) {
-      if (err instanceof HttpParseError) return await this.#reject(err);
-      if (err instanceof RangeError) {
-        return await this.#reject(new HttpParseError("head_too_large", err.message, 431));
-      }
-      throw err;
-    }
-    const start = o.clock.monotonic();
-    o.wheel.touch(start); // timers scheduled for this request count from a fresh time
-    const ex = new Exchange(o.listener, this.#remote, start, o.clock.now());
-    const req = this.#request(head, framing, ex);
-    if (typeof req === "string") {
-      return await this.#reject(
-        new HttpParseError(
-          req,
-          `Rejected request: ${req}`,
-          req === "method_not_allowed" ? 405 : 400,
-        ),
-      );
-    }
-    const body = req.body as H1RequestBody | null;
-    if (body) {
-      this.#arm("body", o.requestTimeoutMs);
-      if (framing.expectContinue) await writeAll(this.#conn, CONTINUE);
-    } else this.#arm("busy", 0);
-
-    let res: ProxyResponse;
-    try {
-      res = await o.handler.handle(req, ex);
-    } catch (err) {
-      // A failed request body explains it (handled below); anything else is a bug.
-      if (!body?.failure) o.log.error("request handler failed", { err, listener: o.listener });
-      res = {
-        status: 500,
-        headers: ["x-skiff-error", "internal_error"],
-        body: null,
-        error: "internal_error",
-      };
-      ex.error = "internal_error";
-    }
-    this.#arm("busy", 0);
-    if (body?.failure) {
-      // Reading the request body failed: the client's fault, whatever the handler made of
-      // it (an upstream pool reports it as an upstream error).
-      res.body?.cancel();
-      res.upgraded?.close();
-      return await this.#bodyFailed(body, ex);
-    }
-    ex.status = res.status;
-    if (res.upgraded && res.status === 101 && req.upgrade) {
-      await this.#upgrade(res, req.upgrade, ex);
-      return false;
-    }
-    let keep = !framing.close && !this.#closed;
-    try {
-      const sent = this.#startResponse(res, req, head.minor, keep, ex);
-      if (typeof sent === "number") {
-        // The whole response is in `#out[0, sent)`: one write, continued only when the
-        // kernel took part of it (inline: no async frame on the common path).
-        const out = this.#out;
-        const w = await this.#conn.write(sent === out.length ? out : out.subarray(0, sent));
-        if (w < sent) await writeAll(this.#conn, out.subarray(w, sent));
-        ex.bytesSent = this.#outBody;
-      } else keep = (await sent) && keep;
-    } catch (err) {
-      ex.error ||= "downstream_reset";
-      res.body?.cancel();
-      o.log.debug("writing response failed", { err, remote: this.#remote });
-      keep = false;
-    } finally {
-      if (body) {
-        ex.bytesReceived = body.bytes;
-        if (!body.done) {
-          body.cancel(); // unread request body: the next request's start is unknown
-          keep = false;
-        }
-      }
-      ex.end = o.clock.monotonic();
-      o.handler.finish(ex);
-    }
-    return keep;
-  }
-
   /**
    * Starts waiting for a request head: arms the idle (or header) timeout and looks at what
    * is buffered. Returns the head's end index, or -1 when more bytes are needed.
@@ -218,20 +258,33 @@ export class H1ServerConnection {
       r.available > 0 ? "head" : "idle",
       r.available > 0 ? o.headersTimeoutMs : o.idleTimeoutMs,
     );
-    return this.#skipBlankLines() ? findHeadEnd(r.buf, r.start, r.end, o.limits.maxHeadBytes) : -1;
+    return this.#skipBlankLines() ? this.#findHead() : -1;
+  }
+
+  /**
+   * The end index of a complete head at the start of the buffer, or -1. A common head is
+   * parsed on the way by the byte-level scanner and kept in `#scanned`; anything else is
+   * delimited by `findHeadEnd` (which rejects bare LF and heads over the limit).
+   */
+  #findHead(): number {
+    const r = this.#r;
+    const limits = this.#o.limits;
+    const head = scanRequestHead(r.buf, r.start, r.end, limits);
+    this.#scanned = head;
+    if (head !== null) return r.start + head.size;
+    return findHeadEnd(r.buf, r.start, r.end, limits.maxHeadBytes);
   }
 
   /** After a fill: the head's end index, or -1 when more bytes are needed. */
   #headAfterFill(): number {
     const o = this.#o;
     const r = this.#r;
-    const max = o.limits.maxHeadBytes;
-    let end = findHeadEnd(r.buf, r.start, r.end, max);
+    let end = this.#findHead();
     // Arm the header timeout only for a head that did not arrive whole (the usual case
     // needs no timer work here).
     if (end < 0 && this.#phase === "idle") this.#arm("head", o.headersTimeoutMs);
     if (r.available >= 2 && r.buf[r.start] === CR && r.buf[r.start + 1] === LF) {
-      end = this.#skipBlankLines() ? findHeadEnd(r.buf, r.start, r.end, max) : -1;
+      end = this.#skipBlankLines() ? this.#findHead() : -1;
     }
     return end;
   }
@@ -295,114 +348,6 @@ export class H1ServerConnection {
     };
   }
 
-  /**
-   * Encodes the response head into `#out`, with the body when it is all in memory and fits
-   * (the common case): returns the length of that complete response for the caller to
-   * write. Otherwise writes the response and resolves with false when the connection must
-   * close after it.
-   */
-  #startResponse(
-    res: ProxyResponse,
-    req: ProxyRequest,
-    minor: number,
-    keep: boolean,
-    ex: Exchange,
-  ): number | Promise<boolean> {
-    const body = res.body;
-    const status = res.status;
-    const bodyless = status < 200 || status === 204 || status === 304 || req.method === "HEAD";
-    let framing = "";
-    let chunked = false;
-    if (!bodyless) {
-      if (body === null) framing = "content-length: 0\r\n";
-      else if (body.length >= 0) framing = "content-length: " + body.length + "\r\n";
-      else if (minor === 1) {
-        framing = "transfer-encoding: chunked\r\n";
-        chunked = true;
-      } else keep = false; // HTTP/1.0 and unknown length: delimit by closing
-    }
-    if (!keep) framing += "connection: close\r\n";
-    else if (minor === 0) framing += "connection: keep-alive\r\n";
-    // Fields straight from an HTTP/1.1 upstream arrive as verbatim lines: copied, not
-    // split and joined again.
-    const text = "HTTP/1.1 " + status + " " + (REASONS[status] ?? "Unknown") + "\r\n" +
-      (res.rawHeaders ?? fieldLines(res.headers)) + framing + "\r\n";
-    let out = this.#w;
-    let n = encodeHead(text, out);
-    if (n < 0) {
-      out = new Uint8Array(text.length);
-      n = encodeHead(text, out);
-    }
-    this.#out = out;
-    if (body === null || bodyless) {
-      this.#outBody = 0;
-      body?.cancel();
-      return n;
-    }
-    const first = body.takeBuffered();
-    if (!chunked && first.length <= out.length - n) {
-      out.set(first, n);
-      if (body.done) {
-        this.#outBody = first.length;
-        return n + first.length; // the whole response in one write: the common case
-      }
-      return this.#writeResponse(
-        body,
-        out.subarray(0, n + first.length),
-        first,
-        true,
-        false,
-        keep,
-        ex,
-      );
-    }
-    return this.#writeResponse(body, out.subarray(0, n), first, false, chunked, keep, ex);
-  }
-
-  /**
-   * Writes a response whose body is still arriving: `head`, then `first` unless it is
-   * already part of `head` (`firstInHead`), then the rest of the body. Resolves with false
-   * when the connection must close after it.
-   */
-  async #writeResponse(
-    body: Body,
-    head: Uint8Array,
-    first: Uint8Array,
-    firstInHead: boolean,
-    chunked: boolean,
-    keep: boolean,
-    ex: Exchange,
-  ): Promise<boolean> {
-    await writeAll(this.#conn, head);
-    if (!firstInHead && first.length > 0) {
-      await writeAll(this.#conn, chunked ? chunkFrame(first) : first);
-    }
-    ex.bytesSent = first.length;
-    for (;;) {
-      let c: Uint8Array | null;
-      try {
-        c = await body.read();
-      } catch (err) {
-        // The upstream failed mid-body: the client gets a truncated message and a close.
-        ex.error ||= "upstream_reset";
-        this.#o.log.warn("upstream failed during the response body", {
-          err,
-          listener: this.#o.listener,
-          upstream: ex.upstreamHost,
-          request_id: ex.requestId,
-        });
-        return false;
-      }
-      if (c === null) break;
-      if (c.length === 0) continue;
-      // A failed write is the client's: it propagates to the caller, which cancels the body.
-      await writeAll(this.#conn, chunked ? chunkFrame(c) : c);
-      ex.bytesSent += c.length;
-    }
-    if (chunked) await writeAll(this.#conn, lastChunk(body.trailers()));
-    return keep;
-  }
-
   async #upgrade(res: ProxyResponse, protocol: string, ex: Exchange): Promise<void> {
     const up = res.upgraded!;
     const text = "HTTP/1.1 101 Switching Protocols\r\n" + fieldLines(res.headers) +
@@ -432,7 +377,7 @@ export class H1ServerConnection {
    * Ends an exchange whose request body could not be read: a malformed body gets its 4xx
    * (counted as malformed), a client that went away or timed out gets nothing more.
    */
-  async #bodyFailed(body: H1RequestBody, ex: Exchange): Promise<boolean> {
+  async #bodyFailed(body: H1RequestBody, ex: Exchange): Promise<void> {
     const err = body.failure;
     if (err instanceof HttpParseError) {
       ex.status = err.status;
@@ -447,11 +392,10 @@ export class H1ServerConnection {
     ex.bytesReceived = body.bytes;
     ex.end = this.#o.clock.monotonic();
     this.#o.handler.finish(ex);
-    return false;
   }
 
-  /** Answers a malformed request with its 4xx/5xx and closes the connection. */
-  async #reject(err: HttpParseError): Promise<boolean> {
+  /** Answers a malformed request with its 4xx/5xx (the caller then closes the connection). */
+  async #reject(err: HttpParseError): Promise<void> {
     const o = this.#o;
     o.onMalformed(err.reason);
     o.log.debug("malformed request", {
@@ -465,7 +409,6 @@ export class H1ServerConnection {
     try {
       await writeAll(this.#conn, out);
     } catch { /* the client is gone */ }
-    return false;
   }
 }
 

@@ -41,11 +41,13 @@ export interface ProxyResponse {
   /** Set for a 101 response to an upgrade request. */
   upgraded?: Upgraded;
   /**
-   * The end-to-end fields as raw HTTP/1.1 field lines (each ending in CRLF), as long as
-   * nobody has looked at `headers`: an HTTP/1.1 downstream copies them unchanged instead of
-   * re-serialising. `null` or absent once `headers` is the truth.
+   * The end-to-end fields as raw HTTP/1.1 field lines (ASCII bytes, each line ending in
+   * CRLF), as long as nobody has looked at `headers`: an HTTP/1.1 downstream copies the bytes
+   * unchanged instead of re-serialising. `null` or absent once `headers` is the truth. The
+   * bytes may live in the upstream connection's scratch buffer: valid until the response head
+   * is sent (before any I/O), not after.
    */
-  readonly rawHeaders?: string | null;
+  readonly rawHeaders?: Uint8Array | null;
 }
 
 /** Returns the first value of header `name` (lower-case) in a flat list, or `undefined`. */

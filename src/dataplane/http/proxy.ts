@@ -39,6 +39,11 @@ export interface ProxyDeps {
 class Attempt implements ExchangeEndHook {
   /** The response counts as a success for the host's statistics. */
   ok = false;
+  /** Cancels the upstream request when the attempt's timeout passes. */
+  readonly cancel = new Cancel();
+  /** The attempt's timeout in milliseconds, and whether it is the per-try one. */
+  tryMs = Infinity;
+  perTry = false;
 
   constructor(
     readonly host: Host,
@@ -61,6 +66,13 @@ class Attempt implements ExchangeEndHook {
   exchangeEnded(): void {
     this.end(this.ok);
   }
+}
+
+/** The timer callback of an attempt's timeout (one function for all attempts). */
+function attemptTimedOut(a: Attempt): void {
+  a.cancel.cancel(
+    new TimeoutError(a.perTry ? "per-try timeout" : "route timeout", Math.round(a.tryMs)),
+  );
 }
 
 /**
@@ -153,8 +165,8 @@ export class HttpProxy {
       const a = new Attempt(host, cluster, attempt > 0, ex, d.clock);
       const outReq = attempt === 0 || replay === null ? req : { ...req, body: replay.replay() };
       // The attempt is inline (no async frame of its own on the per-request path).
-      const cancel = new Cancel();
-      const timer = this.#begin(outReq, a, ex, cancel, tryMs, tryMs === perTry);
+      const cancel = a.cancel;
+      const timer = this.#begin(outReq, a, ex, tryMs, tryMs === perTry);
       let result: ProxyResponse | UpstreamError;
       try {
         result = await cluster.pool(host).request(outReq, ex, cancel);
@@ -181,8 +193,9 @@ export class HttpProxy {
         }
         a.ok = status < 500;
         ex.onEnd = a;
-        if (result.body !== null && deadline !== Infinity) {
-          // The deadline covers the whole response, not only the wait for its head.
+        if (result.body !== null && deadline !== Infinity && result.body.inMemory !== true) {
+          // The deadline covers the whole response, not only the wait for its head (a body
+          // already in memory cannot overrun it).
           result.body = new DeadlineBody(result.body, deadline, d.wheel, timeoutName, timeoutMs);
         }
         return this.#out(route, ex, grpc, result);
@@ -229,13 +242,12 @@ export class HttpProxy {
 
   /**
    * Starts an attempt: counts it on host and cluster and arms its timeout, which cancels
-   * `cancel`. Returns the timer to stop when the attempt is over (none without a timeout).
+   * `a.cancel`. Returns the timer to stop when the attempt is over (none without a timeout).
    */
   #begin(
     req: ProxyRequest,
     a: Attempt,
     ex: Exchange,
-    cancel: Cancel,
     tryMs: number,
     perTry: boolean,
   ): Timer | undefined {
@@ -246,12 +258,12 @@ export class HttpProxy {
     if (a.retry) a.cluster.activeRetries++;
     ex.connectMs = -1;
     ex.upstreamFirstByte = 0;
-    const timer = Number.isFinite(tryMs)
-      ? d.wheel.schedule(Math.max(0, tryMs), () =>
-        cancel.cancel(
-          new TimeoutError(perTry ? "per-try timeout" : "route timeout", Math.round(tryMs)),
-        ))
-      : undefined;
+    let timer: Timer | undefined;
+    if (Number.isFinite(tryMs)) {
+      a.tryMs = tryMs;
+      a.perTry = perTry;
+      timer = d.wheel.scheduleCall(Math.max(0, tryMs), attemptTimedOut, a);
+    }
     // The first attempt of a body-less request starts when the request did (one clock read
     // less on the hot path); later attempts read the clock.
     ex.upstreamStart = a.retry || req.body !== null ? d.clock.monotonic() : ex.start;
@@ -351,8 +363,21 @@ function prepareRequest(req: ProxyRequest, cfg: RouteConfig, ex: Exchange): void
   ex.forwardedFor = xff ?? "";
 }
 
+// Client IPs by `ip:port` address: every request on a connection has the same address
+// string (its hash is cached), so a lookup is cheaper than cutting the string again.
+const remoteIps = new Map<string, string>();
+
 function remoteIp(remote: string): string {
-  if (remote.startsWith("[")) return remote.slice(1, remote.indexOf("]"));
-  const colon = remote.lastIndexOf(":");
-  return colon > 0 ? remote.slice(0, colon) : remote;
+  let ip = remoteIps.get(remote);
+  if (ip === undefined) {
+    const colon = remote.lastIndexOf(":");
+    ip = remote.startsWith("[")
+      ? remote.slice(1, remote.indexOf("]"))
+      : colon > 0
+      ? remote.slice(0, colon)
+      : remote;
+    if (remoteIps.size >= 4096) remoteIps.clear(); // bounded: addresses come and go
+    remoteIps.set(remote, ip);
+  }
+  return ip;
 }

@@ -13,7 +13,7 @@ import {
 } from "../http/message.ts";
 import { HttpParseError } from "../http/parse_error.ts";
 import { H1Response } from "../http/h1_response.ts";
-import { scanResponseHead } from "../http/h1_response_scan.ts";
+import { type ScannedResponse, scanResponseHead } from "../http/h1_response_scan.ts";
 import { UpstreamError } from "../upstream_error.ts";
 
 const UPSTREAM_LIMITS: HeadLimits = { maxHeadBytes: 64 * 1024, maxHeaders: 200 };
@@ -39,13 +39,23 @@ export class H1Connection {
   readonly reader: ConnReader;
   readonly #conn: Deno.Conn;
   readonly #wbuf = new Uint8Array(16 * 1024);
+  /**
+   * The kept field lines of the last fast-path response head (see `#fast`). Reusing it is
+   * safe: the response head is copied downstream before this connection can carry another
+   * exchange, which takes I/O.
+   */
+  readonly #kept = new Uint8Array(2 * 1024);
   readonly #now: () => number;
   /** Requests sent on this connection. */
   requests = 0;
   /** How long this connection took to establish, in milliseconds. */
   connectMs = 0;
+  /** Kept by the pool that owns this connection (its idle-time state). */
+  poolEntry: unknown = null;
   #closed = false;
   #onDone: ExchangeDone | null = null;
+  /** The response head `#findHead` scanned on the fast path, until it is taken. */
+  #scanned: ScannedResponse | null = null;
   #reusable = false;
 
   /**
@@ -102,8 +112,9 @@ export class H1Connection {
       const body = req.body;
       if (body !== null && (!body.done || body.length < 0)) await this.#streamBody(body);
       const max = UPSTREAM_LIMITS.maxHeadBytes;
+      const headRequest = req.method === "HEAD";
       for (;;) {
-        let end = findHeadEnd(r.buf, r.start, r.end, max);
+        let end = this.#findHead(req);
         while (end < 0) {
           if (!(await r.fill(max + 1))) {
             throw new UpstreamError(
@@ -114,12 +125,12 @@ export class H1Connection {
             );
           }
           if (timing.upstreamFirstByte === 0) timing.upstreamFirstByte = this.#now();
-          end = findHeadEnd(r.buf, r.start, r.end, max);
+          end = this.#findHead(req);
         }
         if (timing.upstreamFirstByte === 0) timing.upstreamFirstByte = this.#now();
-        const headRequest = req.method === "HEAD";
-        const fast = req.upgrade ? null : this.#fast(end, headRequest);
-        if (fast !== null) return fast;
+        const scan = this.#scanned;
+        this.#scanned = null;
+        if (scan !== null && scan.status >= 200) return this.#fast(scan, headRequest);
         const head = parseResponseHead(r.buf, r.start, end, UPSTREAM_LIMITS);
         r.consume(end - r.start);
         if (head.status === 101 && req.upgrade) return this.#upgraded(head.headers);
@@ -144,15 +155,28 @@ export class H1Connection {
   }
 
   /**
-   * The byte-level path for a common response head (see `scanResponseHead`): no strings for
-   * the fields, which stay raw for the client. `null` when the strict parser must decide.
+   * The end index of a complete response head at the start of the buffer, or -1. A common
+   * head is scanned on the way (kept in `#scanned`; never for an upgrade, whose 101 needs the
+   * strict parser's fields); anything else is delimited by `findHeadEnd`.
    */
-  #fast(end: number, headRequest: boolean): ProxyResponse | null {
+  #findHead(req: ProxyRequest): number {
     const r = this.reader;
-    const scan = scanResponseHead(r.buf, r.start, end, UPSTREAM_LIMITS.maxHeaders);
-    if (scan === null || scan.status < 200) return null;
+    const scan = req.upgrade
+      ? null
+      : scanResponseHead(r.buf, r.start, r.end, UPSTREAM_LIMITS, this.#kept);
+    this.#scanned = scan;
+    if (scan !== null) return r.start + scan.size;
+    return findHeadEnd(r.buf, r.start, r.end, UPSTREAM_LIMITS.maxHeadBytes);
+  }
+
+  /**
+   * The byte-level path for a common final response head (see `scanResponseHead`): no
+   * strings for the fields, which stay raw for the client.
+   */
+  #fast(scan: ScannedResponse, headRequest: boolean): ProxyResponse {
+    const r = this.reader;
     const framing = responseFraming(scan.minor, scan.status, scan.framing, headRequest);
-    r.consume(end - r.start);
+    r.consume(scan.size);
     this.#reusable = !framing.close;
     const body = new H1BodyReader(r, framing, UPSTREAM_LIMITS, this.#bodyEnded);
     let kept = scan.kept;
@@ -247,9 +271,14 @@ export class H1Connection {
 }
 
 /** `keepLength` for raw field lines: HEAD and 304 keep the upstream's Content-Length. */
-function withLength(kept: string, framing: string[]): string {
+function withLength(kept: Uint8Array, framing: string[]): Uint8Array {
   const length = getHeader(framing, "content-length");
-  return length === undefined ? kept : kept + "content-length: " + length + "\r\n";
+  if (length === undefined) return kept;
+  const line = "content-length: " + length + "\r\n";
+  const out = new Uint8Array(kept.length + line.length);
+  out.set(kept);
+  encodeHead(line, out, kept.length);
+  return out;
 }
 
 /** HEAD and 304 responses describe the full entity: keep their Content-Length. */

@@ -35,11 +35,17 @@ interface Waiter {
   cancel?: Cancel;
 }
 
+/** A connection's idle-time state: made once per connection and reused at every release. */
 interface Idle {
   conn: H1Connection;
-  timer: Timer;
+  /** The idle timeout; rescheduled, not re-created, at every release. */
+  timer: Timer | null;
   /** Still in the idle list (cleared when taken or evicted; O(1) instead of a list search). */
   idle: boolean;
+  /** Evicts this connection if it is still idle. */
+  evict: () => void;
+  /** Takes the result of the read kept armed while idle. */
+  onRead: (n: number) => void;
 }
 
 /**
@@ -88,7 +94,7 @@ export class H1Pool {
     const idle = this.#idle.pop();
     if (idle) {
       idle.idle = false;
-      idle.timer.cancel();
+      idle.timer!.cancel();
       return Promise.resolve(idle.conn);
     }
     if (this.#open < this.#limits.maxConnections) return this.#connect();
@@ -120,7 +126,7 @@ export class H1Pool {
     if (idle) {
       // Fast path: no extra promise for the common keep-alive case.
       idle.idle = false;
-      idle.timer.cancel();
+      idle.timer!.cancel();
       return this.#send(idle.conn, req, timing, cancel);
     }
     return this.acquire(cancel).then((conn) => {
@@ -158,20 +164,31 @@ export class H1Pool {
       waiter.resolve(conn);
       return;
     }
+    let entry = conn.poolEntry as Idle | null;
+    if (entry === null) conn.poolEntry = entry = this.#idleEntry(conn);
+    entry.idle = true;
+    const wheel = this.#deps.wheel;
+    if (entry.timer) wheel.reschedule(entry.timer, this.#limits.idleTimeoutMs);
+    else entry.timer = wheel.schedule(this.#limits.idleTimeoutMs, entry.evict);
+    this.#idle.push(entry);
+    // Keep a read armed: the upstream closing the idle connection ends it here. (A result
+    // of an earlier idle period cannot arrive late: its reactions run before the exchange
+    // that awaited the same read goes on.)
+    conn.reader.prefetch().then(entry.onRead, entry.evict);
+  }
+
+  #idleEntry(conn: H1Connection): Idle {
     const entry: Idle = {
       conn,
-      timer: this.#deps.wheel.schedule(this.#limits.idleTimeoutMs, () => this.#evict(entry)),
-      idle: true,
-    };
-    this.#idle.push(entry);
-    // Keep a read armed: the upstream closing the idle connection ends it here.
-    conn.reader.prefetch().then(
-      (n) => {
+      timer: null,
+      idle: false,
+      evict: () => this.#evict(entry),
+      onRead: (n) => {
         // Any outcome while idle ends it: 0 is the upstream closing, > 0 unexpected bytes.
         if (n >= 0 && entry.idle) this.#evict(entry);
       },
-      () => this.#evict(entry),
-    );
+    };
+    return entry;
   }
 
   /** Closes idle connections and refuses new work; busy connections close on release. */
@@ -179,7 +196,7 @@ export class H1Pool {
     this.#closed = true;
     for (const e of this.#idle.splice(0)) {
       e.idle = false;
-      e.timer.cancel();
+      e.timer!.cancel();
       this.#drop(e.conn);
     }
     for (const w of this.#waiters.splice(0)) {
@@ -193,7 +210,7 @@ export class H1Pool {
     const i = this.#idle.indexOf(entry);
     if (i < 0) return;
     this.#idle.splice(i, 1);
-    entry.timer.cancel();
+    entry.timer!.cancel();
     this.#drop(entry.conn);
   }
 

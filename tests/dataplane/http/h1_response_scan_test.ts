@@ -18,8 +18,9 @@ function agree(text: string): "fast" | "slow" {
   const buf = bytes(text);
   const end = findHeadEnd(buf, 0, buf.length, LIMITS.maxHeadBytes);
   assert.ok(end > 0);
-  const scan = scanResponseHead(buf, 0, end, LIMITS.maxHeaders);
+  const scan = scanResponseHead(buf, 0, buf.length, LIMITS);
   if (scan === null) return "slow";
+  assert.equal(scan.size, end);
   const head = parseResponseHead(buf, 0, end, LIMITS); // must not throw
   assert.equal(scan.status, head.status);
   assert.equal(scan.minor, head.minor);
@@ -41,13 +42,32 @@ Deno.test("scanResponseHead takes a typical nginx response and keeps end-to-end 
     "X-Thing:  spaced value \r\n\r\n";
   assert.equal(agree(text), "fast");
   const buf = enc.encode(text);
-  const scan = scanResponseHead(buf, 0, buf.length, 100)!;
+  const scan = scanResponseHead(buf, 0, buf.length, LIMITS)!;
   assert.equal(
-    scan.kept,
+    new TextDecoder().decode(scan.kept),
     "Server: nginx\r\nDate: Fri, 27 Nov 2026 09:00:00 GMT\r\nContent-Type: text/plain\r\n" +
       "X-Thing:  spaced value \r\n",
   );
   assert.deepEqual(scan.framing, ["content-length", "20", "connection", "keep-alive"]);
+});
+
+Deno.test("scanResponseHead finds the end of the head, waits for the rest, uses the scratch", () => {
+  const head = "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 2\r\n\r\n";
+  const buf = bytes(head + "okHTTP/1.1 ");
+  const scratch = new Uint8Array(64);
+  const scan = scanResponseHead(buf, 0, buf.length, LIMITS, scratch)!;
+  assert.equal(scan.size, head.length);
+  assert.equal(scan.kept.buffer, scratch.buffer); // copied into the scratch, not a new array
+  assert.equal(new TextDecoder().decode(scan.kept), "Server: x\r\n");
+  for (let cut = 1; cut < head.length; cut++) {
+    assert.equal(scanResponseHead(buf, 0, cut, LIMITS), null, `cut at ${cut}`);
+  }
+  // Too small a scratch: a new array.
+  const small = scanResponseHead(buf, 0, buf.length, LIMITS, new Uint8Array(2))!;
+  assert.equal(new TextDecoder().decode(small.kept), "Server: x\r\n");
+  // Over the limit: left to findHeadEnd, which rejects it.
+  const limits = { maxHeadBytes: head.length - 1, maxHeaders: 100 };
+  assert.equal(scanResponseHead(buf, 0, buf.length, limits), null);
 });
 
 Deno.test("scanResponseHead leaves unusual heads to the strict parser", () => {
@@ -62,7 +82,7 @@ Deno.test("scanResponseHead leaves unusual heads to the strict parser", () => {
   ];
   for (const text of slow) {
     const buf = bytes(text);
-    assert.equal(scanResponseHead(buf, 0, buf.length, 100), null, JSON.stringify(text));
+    assert.equal(scanResponseHead(buf, 0, buf.length, LIMITS), null, JSON.stringify(text));
   }
 });
 
@@ -116,8 +136,7 @@ Deno.test("scanResponseHead agrees with the strict parser on generated heads", (
           if (err instanceof HttpParseError) {
             // Whatever the strict parser rejects, the fast path must not have accepted.
             const buf = bytes(text);
-            const end = findHeadEnd(buf, 0, buf.length, 65536);
-            const scan = scanResponseHead(buf, 0, end, 100);
+            const scan = scanResponseHead(buf, 0, buf.length, LIMITS);
             if (scan !== null) {
               // The scan may accept a head whose *framing* is invalid; framing is decided
               // by the same responseFraming afterwards, which throws the same error.
