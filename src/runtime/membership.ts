@@ -1,6 +1,5 @@
 import { formatAddress } from "../config/address.ts";
-import type { ClusterConfig, Config, GossipConfig } from "../config/schema.ts";
-import type { Resolver } from "../discovery/resolver.ts";
+import type { GossipConfig } from "../config/schema.ts";
 import type { Clock, Logger, Rng, Timer } from "../core/mod.ts";
 import type { GossipCodec, MemberInfo } from "../discovery/gossip/messages.ts";
 import {
@@ -276,29 +275,4 @@ export function swimConfig(config: GossipConfig): SwimConfig {
   if (config.gossip_interval !== undefined) swim.gossipIntervalMs = config.gossip_interval;
   if (config.push_pull_interval !== undefined) swim.pushPullIntervalMs = config.push_pull_interval;
   return swim;
-}
-
-/**
- * Starts membership when the config has a gossip section.
- *
- * @throws (as a rejection) when the gossip port cannot be bound, or no host facts are given
- */
-export function startMembership(
-  config: Config,
-  deps: Omit<MembershipDeps, "host"> & { host?: HostFacts },
-): Promise<Membership | undefined> {
-  if (!config.gossip) return Promise.resolve(undefined);
-  if (!deps.host) return Promise.reject(new Error("gossip needs host facts (composition root)"));
-  return Membership.start(config.gossip, { ...deps, host: deps.host });
-}
-
-/** The resolver of a gossip-discovered cluster, from membership; undefined for static ones. */
-export function gossipResolver(
-  membership: Membership | undefined,
-  cluster: ClusterConfig,
-): Resolver | undefined {
-  const d = cluster.discovery;
-  if (d.type !== "gossip" || d.service === undefined) return undefined;
-  if (!membership) throw new Error(`cluster "${cluster.name}" discovers by gossip, but it is off`);
-  return membership.resolver(d.service);
 }

@@ -11,7 +11,8 @@ import type { SvidSource } from "../security/svid_source.ts";
 import { DataPlane } from "./data_plane.ts";
 import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
 import { meshFor, openIdentity } from "./identity.ts";
-import { gossipResolver, Membership, type MembershipDeps, startMembership } from "./membership.ts";
+import type { Membership, MembershipDeps } from "./membership.ts";
+import { gossipResolver, startMembership } from "./start_membership.ts";
 
 /** What the sidecar needs from the composition root. */
 export interface SidecarDeps {

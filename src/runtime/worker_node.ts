@@ -20,7 +20,8 @@ import {
   SharedMetricStorage,
 } from "../telemetry/mod.ts";
 import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
-import { type Membership, type MembershipDeps, startMembership } from "./membership.ts";
+import type { Membership, MembershipDeps } from "./membership.ts";
+import { startMembership } from "./start_membership.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import { openIdentity } from "./identity.ts";
 import { startAdmin } from "./sidecar.ts";
