@@ -24,6 +24,8 @@
 # tracepoint, which needs no PMU) and CPU time (task-clock: noisy, for orientation). Where
 # the machine has a PMU, instructions:u and instructions:k are added to that native run.
 set -euo pipefail
+# shellcheck source=bench/_peers.sh
+source "$(dirname "$0")/_peers.sh"
 cd "$(dirname "$0")/.."
 
 N=${N:-10000}                   # measured requests per round
@@ -71,26 +73,12 @@ load() { # requests [lenient] -> completed requests (fails the run on any failed
 }
 
 # --- upstream: one nginx worker with a fixed body (native) ----------------------------------
-cat >"$WORK/upstream.conf" <<EOF
-worker_processes 1; daemon off; pid $WORK/upstream.pid; error_log $WORK/upstream.err;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$UP; location / { return 200 "hello from upstream\n"; } } }
-EOF
+upstream_conf "$WORK" "$UP"
 nginx -c "$WORK/upstream.conf" -p "$WORK" & PIDS+=($!)
 wait_http "http://127.0.0.1:$UP/" 10
 
 # --- the proxies, each on $PROXY --------------------------------------------------------------
-cat >"$WORK/skiff.yaml" <<EOF
-admin: { address: 127.0.0.1:$ADMIN }
-listeners:
-  - name: bench
-    address: 127.0.0.1:$PROXY
-    routes: [{ cluster: upstream }]
-clusters:
-  - name: upstream
-    endpoints: [{ address: 127.0.0.1:$UP }]
-EOF
+skiff_conf "$WORK/skiff.yaml" "$PROXY" "$ADMIN" "$UP"
 # nginx as in bench/proxy_vs_peers.sh, in one process (master_process off) for valgrind.
 cat >"$WORK/nginx.conf" <<EOF
 worker_processes 1; daemon off; master_process off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;

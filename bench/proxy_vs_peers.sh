@@ -12,6 +12,8 @@
 # skips what is missing. Every figure is reported next to a peer measured in the same run,
 # because these machines are shared and noisy: read the ratios, not the absolute numbers.
 set -euo pipefail
+# shellcheck source=bench/_peers.sh
+source "$(dirname "$0")/_peers.sh"
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5}        # seconds per wrk run
@@ -67,26 +69,12 @@ have wrk || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
 have nginx || { echo "nginx is not installed (it is the upstream): apt-get install nginx-light" >&2; exit 1; }
 
 # --- upstream: one nginx worker with a fixed body -------------------------------------------
-cat >"$WORK/upstream.conf" <<EOF
-worker_processes 1; daemon off; pid $WORK/upstream.pid; error_log $WORK/upstream.err;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$UP; location / { return 200 "hello from upstream\n"; } } }
-EOF
+upstream_conf "$WORK" "$UP"
 nginx -c "$WORK/upstream.conf" -p "$WORK" & PIDS+=($!)
 wait_http "http://127.0.0.1:$UP/" 10
 
 # --- skiff ----------------------------------------------------------------------------------
-cat >"$WORK/skiff.yaml" <<EOF
-admin: { address: 127.0.0.1:$ADMIN }
-listeners:
-  - name: bench
-    address: 127.0.0.1:$SKIFF
-    routes: [{ cluster: upstream }]
-clusters:
-  - name: upstream
-    endpoints: [{ address: 127.0.0.1:$UP }]
-EOF
+skiff_conf "$WORK/skiff.yaml" "$SKIFF" "$ADMIN" "$UP"
 start=$(now_ms)
 $DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write --allow-env \
   --allow-sys --unstable-net src/main.ts run -c "$WORK/skiff.yaml" --log-level warn 2>"$WORK/skiff.err" & SKIFF_PID=$!; PIDS+=($SKIFF_PID)
