@@ -27,6 +27,7 @@ export function checkReferences(config: Config): PathIssue[] {
     ...clusterReferences(config),
     ...config.clusters.flatMap((c, i) => discoveryShape(config, c, i)),
     ...config.clusters.flatMap((c, i) => upstreamTls(config, c, i)),
+    ...config.listeners.flatMap((l, i) => listenerTls(config, l, i)),
     ...uniqueNames(config.gossip?.services ?? [], ["gossip", "services"], "service"),
   ];
 }
@@ -221,5 +222,42 @@ function upstreamTls(config: Config, c: ClusterConfig, i: number): PathIssue[] {
       });
     });
   }
+  return issues;
+}
+
+function listenerTls(config: Config, l: ListenerConfig, i: number): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const mtls = l.tls.mode === "mtls";
+  if (mtls && !config.identity) {
+    issues.push({
+      path: ["listeners", i, "tls", "mode"],
+      message: `listener "${l.name}" uses mtls but the config has no identity`,
+      fix: "add identity: { dir: DIR } with this workload's svid.pem, svid_key.pem, bundle.pem",
+    });
+  }
+  if (mtls && l.protocol === "auto") {
+    issues.push({
+      path: ["listeners", i, "protocol"],
+      message: `listener "${l.name}" uses mtls with protocol "auto"; over TLS, ALPN decides`,
+      fix: "set protocol: http (HTTP/2 or HTTP/1.1 by ALPN) or protocol: tcp",
+    });
+  }
+  l.authz?.rules.forEach((r, k) => {
+    if (r.from !== undefined && !mtls) {
+      issues.push({
+        path: ["listeners", i, "authz", "rules", k, "from"],
+        message: `rule names peers by SPIFFE ID, but listener "${l.name}" does not use mtls, ` +
+          "so no peer has one",
+        fix: "set tls.mode: mtls on the listener, or remove from",
+      });
+    }
+    if (l.protocol === "tcp" && (r.methods !== undefined || r.paths !== undefined)) {
+      issues.push({
+        path: ["listeners", i, "authz", "rules", k],
+        message: `listener "${l.name}" forwards TCP, which has no methods or paths`,
+        fix: "keep only from (and action) in its rules",
+      });
+    }
+  });
   return issues;
 }

@@ -274,20 +274,6 @@ const Detection = z.strictObject({
   server_first_ports: z.array(Port).default([21, 22, 25, 110, 143, 3306, 5432]),
 });
 
-const Listener = z.strictObject({
-  name: Name.describe("Unique name of the listener."),
-  address: BindAddress,
-  protocol: z.enum(["http", "tcp", "auto"]).default("http").describe(
-    "http serves routes, tcp forwards connections to tcp.cluster, auto detects HTTP and " +
-      "forwards the rest.",
-  ),
-  routes: z.array(Route).default([]).describe("HTTP routes (protocols http and auto)."),
-  tcp: TcpProxy.optional().describe("Where to forward TCP (protocols tcp and auto)."),
-  detection: Detection.prefault({}).describe("Protocol detection (protocol auto)."),
-  limits: ListenerLimits.prefault({}),
-  timeouts: ListenerTimeouts.prefault({}),
-});
-
 /**
  * A SPIFFE ID's shape (`spiffe://trust-domain/path`); the identity layer checks every rule of
  * the SPIFFE spec when it is used.
@@ -311,6 +297,50 @@ const SpiffeMatcher = z.union([
   error: () =>
     "expected one of exact: ID, prefix: ID, trust_domain: NAME or any: true" +
     ' — e.g. { prefix: "spiffe://example.org/ns/prod" }',
+});
+
+const PathMatcher = z.union([
+  z.strictObject({ exact: z.string().startsWith("/") }),
+  z.strictObject({ prefix: z.string().startsWith("/") }),
+], { error: () => 'expected { exact: "/path" } or { prefix: "/path/" } — paths start with "/"' });
+
+const AuthzRule = z.strictObject({
+  action: z.enum(["allow", "deny"]).default("allow"),
+  from: z.array(SpiffeMatcher).min(1).optional().describe(
+    "Peers (by SPIFFE ID) the rule applies to; any peer when absent.",
+  ),
+  methods: z.array(Method).min(1).optional().describe("Request methods; any when absent."),
+  paths: z.array(PathMatcher).min(1).optional().describe("Request paths; any when absent."),
+});
+
+const Authz = z.strictObject({
+  rules: z.array(AuthzRule).describe(
+    "Deny rules first, then allow rules; a request no rule allows is denied (403).",
+  ),
+});
+
+const ListenerTls = z.strictObject({
+  mode: z.enum(["disable", "mtls"]).default("disable").describe(
+    "mtls: mutual TLS 1.3 with this workload's SVID; clients must present a valid SVID.",
+  ),
+});
+
+const Listener = z.strictObject({
+  name: Name.describe("Unique name of the listener."),
+  address: BindAddress,
+  protocol: z.enum(["http", "tcp", "auto"]).default("http").describe(
+    "http serves routes, tcp forwards connections to tcp.cluster, auto detects HTTP and " +
+      "forwards the rest.",
+  ),
+  routes: z.array(Route).default([]).describe("HTTP routes (protocols http and auto)."),
+  tcp: TcpProxy.optional().describe("Where to forward TCP (protocols tcp and auto)."),
+  detection: Detection.prefault({}).describe("Protocol detection (protocol auto)."),
+  limits: ListenerLimits.prefault({}),
+  timeouts: ListenerTimeouts.prefault({}),
+  tls: ListenerTls.prefault({}).describe("Transport security of accepted connections."),
+  authz: Authz.optional().describe(
+    "Who may do what, by the peer's SPIFFE ID, method and path; absent: everyone.",
+  ),
 });
 
 const Endpoint = z.strictObject({
@@ -503,6 +533,8 @@ export type RouteConfig = ListenerConfig["routes"][number];
 export type ClusterConfig = Config["clusters"][number];
 /** The gossip section of a validated configuration. */
 export type GossipConfig = NonNullable<Config["gossip"]>;
+/** The authorization policy of a listener. */
+export type AuthzConfig = NonNullable<ListenerConfig["authz"]>;
 /** The retry policy of a route. */
 export type RetryPolicyConfig = NonNullable<RouteConfig["retry"]>;
 /** One header match of a route. */

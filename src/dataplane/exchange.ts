@@ -1,4 +1,16 @@
 import type { Clock } from "../core/clock.ts";
+import type { SpiffeId } from "../security/spiffe_id.ts";
+
+/** Who is on the other side of a mutual-TLS connection, as its requests carry it. */
+export interface PeerIdentity {
+  /** The peer's SPIFFE ID, from its verified X.509-SVID. */
+  readonly id: SpiffeId;
+  /**
+   * The `x-forwarded-client-cert` value requests from this peer carry to the local app:
+   * `By=<this workload's SPIFFE ID>;URI=<the peer's>`.
+   */
+  readonly xfcc: string;
+}
 
 /**
  * Everything recorded about one request/response exchange (or one TCP connection), filled
@@ -39,6 +51,8 @@ export class Exchange {
   upstreamFirstByte = 0;
   /** Monotonic ms when the exchange ended. */
   end = 0;
+  /** The downstream peer's identity on a mutual-TLS listener; undefined otherwise. */
+  peer: PeerIdentity | undefined = undefined;
   /** Set by the proxy core: releases the upstream host's in-flight slot when the exchange ends. */
   onEnd: ExchangeEndHook | null = null;
 

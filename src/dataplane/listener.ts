@@ -3,7 +3,9 @@ import type { Clock, Logger, TimerWheel } from "../core/mod.ts";
 import { ConnReader } from "../net/conn_reader.ts";
 import type { ClusterRuntime } from "./cluster.ts";
 import { type Detected, detectProtocol } from "./detect.ts";
-import { Exchange, type ExchangeSink } from "./exchange.ts";
+import { Exchange, type ExchangeSink, type PeerIdentity } from "./exchange.ts";
+import type { ListenerAuthz } from "./http/route_handler.ts";
+import type { SecureAcceptor, SecureConn } from "./mesh/secure_acceptor.ts";
 import type { HttpHandler } from "./http/handler.ts";
 import { H1ServerConnection } from "./http/h1_server.ts";
 import { serveH2 } from "./http/h2_server.ts";
@@ -35,6 +37,10 @@ export interface ListenerDeps {
   events: ListenerEvents;
   /** Bind with SO_REUSEPORT (several processes or Workers on one port). */
   reusePort?: boolean;
+  /** Binds the acceptor of a `tls.mode: mtls` listener (required for those). */
+  secure?: (config: ListenerConfig) => Promise<SecureAcceptor>;
+  /** The listener's authorization policy; for TCP it decides per connection. */
+  authz?: ListenerAuthz;
 }
 
 const OVERFLOW = new TextEncoder().encode(
@@ -52,6 +58,7 @@ export class Listener {
   readonly config: ListenerConfig;
   readonly #d: ListenerDeps;
   #listener: Deno.TcpListener | undefined;
+  #secure: SecureAcceptor | undefined;
   #conns = new Set<Deno.Conn>();
   #accepting: Promise<void> | undefined;
 
@@ -62,7 +69,7 @@ export class Listener {
 
   /** The bound address (the actual port when the config asked for port 0). */
   get addr(): Deno.NetAddr {
-    return this.#listener!.addr;
+    return this.#secure?.addr ?? this.#listener!.addr;
   }
 
   /** Open downstream connections. */
@@ -70,8 +77,18 @@ export class Listener {
     return this.#conns.size;
   }
 
-  /** Binds the socket and starts accepting. @throws when the address cannot be bound */
-  start(): void {
+  /**
+   * Binds the socket and starts accepting.
+   *
+   * @throws (as a rejection) when the address cannot be bound
+   */
+  async start(): Promise<void> {
+    if (this.config.tls.mode === "mtls") {
+      if (!this.#d.secure) throw new Error(`listener "${this.config.name}" needs an identity`);
+      this.#secure = await this.#d.secure(this.config);
+      this.#accepting = this.#acceptSecure(this.#secure);
+      return;
+    }
     const a = this.config.address;
     const opts = { hostname: a.hostname, port: a.port, transport: "tcp" as const };
     this.#listener = this.#d.reusePort
@@ -85,6 +102,7 @@ export class Listener {
     try {
       this.#listener?.close();
     } catch { /* closed */ }
+    this.#secure?.close();
     if (force) {
       for (const c of this.#conns) {
         try {
@@ -108,18 +126,66 @@ export class Listener {
         this.#d.log.warn("accept failed", { err, listener: this.config.name });
         continue;
       }
-      if (this.#conns.size >= this.config.limits.max_connections) {
-        this.#d.events.onOverflow();
-        this.#refuse(conn);
-        continue;
-      }
-      this.#conns.add(conn);
-      this.#d.events.onConnection(1);
-      this.#serve(conn).finally(() => {
-        this.#conns.delete(conn);
-        this.#d.events.onConnection(-1);
-      });
+      this.#admit(conn, () => this.#serve(conn));
     }
+  }
+
+  /** Serves `conn` with `serve` unless `max_connections` are open (then it is refused). */
+  #admit(conn: Deno.TcpConn, serve: () => Promise<void>): void {
+    if (this.#conns.size >= this.config.limits.max_connections) {
+      this.#d.events.onOverflow();
+      this.#refuse(conn);
+      return;
+    }
+    this.#conns.add(conn);
+    this.#d.events.onConnection(1);
+    serve().finally(() => {
+      this.#conns.delete(conn);
+      this.#d.events.onConnection(-1);
+    });
+  }
+
+  /** Accepts mutual-TLS connections: ALPN (or detection) picks HTTP/2, HTTP/1.1 or TCP. */
+  async #acceptSecure(acceptor: SecureAcceptor): Promise<void> {
+    for (let c = await acceptor.accept(); c !== null; c = await acceptor.accept()) {
+      // SocketConn does all that skiff's HTTP and TCP code does with a Deno.Conn.
+      const conn = c.conn as Deno.TcpConn;
+      this.#admit(conn, () => this.#serveSecure(conn, c));
+    }
+  }
+
+  async #serveSecure(conn: Deno.TcpConn, c: SecureConn): Promise<void> {
+    const remote = addrText(conn.remoteAddr);
+    const reader = new ConnReader(conn, 8 * 1024);
+    if (this.config.protocol === "tcp") {
+      const authz = this.#d.authz;
+      const decision = authz?.policy.decide({ peer: c.peer.id });
+      if (authz && decision && !decision.allowed) {
+        authz.onDenied();
+        this.#d.log.warn("connection denied", {
+          reason: "forbidden",
+          listener: this.config.name,
+          peer: String(c.peer.id),
+          xfcc: c.peer.xfcc,
+          remote,
+          rule: decision.rule,
+        });
+        return this.#closeQuietly(conn);
+      }
+      this.#d.events.onDetected("tcp");
+      return await this.#serveTcp(conn, reader, remote);
+    }
+    const kind = c.alpn === "h2"
+      ? "http2"
+      : c.alpn === "http/1.1"
+      ? "http1"
+      : await this.#classify(conn, reader);
+    this.#d.events.onDetected(kind);
+    if (kind === "http2") return await this.#serveHttp2(conn, reader, remote, c.peer);
+    if (kind === "http1" || kind === "tcp") {
+      return await this.#serveHttp1(conn, reader, remote, c.peer);
+    }
+    return this.#closeQuietly(conn);
   }
 
   #refuse(conn: Deno.TcpConn): void {
@@ -189,7 +255,12 @@ export class Listener {
     }
   }
 
-  async #serveHttp1(conn: Deno.TcpConn, reader: ConnReader, remote: string): Promise<void> {
+  async #serveHttp1(
+    conn: Deno.TcpConn,
+    reader: ConnReader,
+    remote: string,
+    peer?: PeerIdentity,
+  ): Promise<void> {
     const cfg = this.config;
     const d = this.#d;
     const server = new H1ServerConnection(conn, reader, remote, {
@@ -207,11 +278,17 @@ export class Listener {
       handler: d.handler,
       onMalformed: (reason) => d.events.onMalformed(reason),
       onTimeout: (which) => d.events.onTimeout(which),
+      peer,
     });
     await server.serve();
   }
 
-  async #serveHttp2(conn: Deno.TcpConn, reader: ConnReader, remote: string): Promise<void> {
+  async #serveHttp2(
+    conn: Deno.TcpConn,
+    reader: ConnReader,
+    remote: string,
+    peer?: PeerIdentity,
+  ): Promise<void> {
     const cfg = this.config;
     const d = this.#d;
     await serveH2(conn, reader, remote, {
@@ -223,6 +300,7 @@ export class Listener {
       idleTimeoutMs: cfg.timeouts.idle,
       maxHeaderListSize: cfg.limits.max_request_header_bytes,
       onMalformed: (reason) => d.events.onMalformed(reason),
+      peer,
     });
   }
 

@@ -1,4 +1,6 @@
-import type { ClusterConfig, Config } from "../config/schema.ts";
+import type { ClusterConfig, Config, ListenerConfig } from "../config/schema.ts";
+import type { SecureAcceptor } from "../dataplane/mesh/secure_acceptor.ts";
+import { AuthzPolicy } from "../security/authz.ts";
 import { type Clock, type Logger, type Rng, TimerWheel } from "../core/mod.ts";
 import { type EndpointSpec, type Resolver, StaticResolver } from "../discovery/mod.ts";
 import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
@@ -31,6 +33,8 @@ export interface DataPlaneDeps {
   resolver?: (cluster: ClusterConfig) => Resolver | undefined;
   /** Opens the hops of clusters with `tls.mode: mtls`; required when any cluster has it. */
   mesh?: MeshDialer;
+  /** Binds listeners with `tls.mode: mtls`; required when any listener has it. */
+  secure?: (listener: ListenerConfig) => Promise<SecureAcceptor>;
 }
 
 /**
@@ -56,9 +60,10 @@ export class DataPlane {
   /**
    * Builds the clusters and binds every listener.
    *
-   * @throws when a listener cannot be bound; the ones already bound are closed again
+   * @throws (as a rejection) when a listener cannot be bound; the ones already bound are
+   *   closed again
    */
-  start(): void {
+  async start(): Promise<void> {
     const d = this.#deps;
     const stats = this.stats;
     const now = () => d.clock.monotonic();
@@ -95,19 +100,30 @@ export class DataPlane {
       rng: d.rng,
       log: d.log,
     });
+    const denied = d.registry.counter(
+      "skiff_authz_denied",
+      "Requests (TCP: connections) an authorization policy denied, by listener.",
+      ["listener"],
+    );
     try {
       for (const l of this.config.listeners) {
+        const authz = l.authz && {
+          policy: new AuthzPolicy(l.authz.rules),
+          onDenied: () => denied.labels(l.name).inc(),
+        };
         const listener = new Listener(l, {
           clock: d.clock,
           wheel: this.#wheel,
           log: d.log.child({ listener: l.name }),
-          handler: new RouteHandler(new Router(l.routes), proxy, stats, d.log),
+          handler: new RouteHandler(new Router(l.routes), proxy, stats, d.log, authz),
           clusters: this.clusters,
           sink: stats,
           events: stats.listenerEvents(l.name),
           reusePort: d.reusePort,
+          secure: d.secure,
+          authz,
         });
-        listener.start();
+        await listener.start();
         this.listeners.push(listener);
         d.log.info("listener bound", {
           listener: l.name,
@@ -116,7 +132,7 @@ export class DataPlane {
         });
       }
     } catch (err) {
-      void this.stop();
+      await this.stop();
       throw err;
     }
   }

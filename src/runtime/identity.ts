@@ -1,6 +1,7 @@
-import type { Config } from "../config/schema.ts";
+import type { Config, ListenerConfig } from "../config/schema.ts";
 import type { Clock, Logger } from "../core/mod.ts";
 import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
+import type { SecureAcceptor } from "../dataplane/mesh/secure_acceptor.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import type { MetricsRegistry } from "../telemetry/mod.ts";
 
@@ -47,4 +48,35 @@ export async function meshFor(
   if (!identity) throw new Error(`cluster "${mtls.name}" uses mtls but no identity is loaded`);
   const { meshDialer } = await import("../dataplane/mesh/dialer.ts");
   return meshDialer(identity);
+}
+
+/**
+ * Binds mutual-TLS listeners when the config has any (loaded on demand, with the X.509
+ * code): refused handshakes are counted in `skiff_mtls_refused_total{listener,reason}` and
+ * logged at debug level.
+ *
+ * @throws {Error} when a listener uses mtls and no identity is loaded (config checks prevent it)
+ */
+export async function secureFor(
+  config: Config,
+  identity: SvidSource | undefined,
+  deps: { registry: MetricsRegistry; log: Logger; reusePort?: boolean },
+): Promise<((l: ListenerConfig) => Promise<SecureAcceptor>) | undefined> {
+  const mtls = config.listeners.find((l) => l.tls.mode === "mtls");
+  if (!mtls) return undefined;
+  if (!identity) throw new Error(`listener "${mtls.name}" uses mtls but no identity is loaded`);
+  const { listenSecure } = await import("../dataplane/mesh/secure_listener.ts");
+  const refused = deps.registry.counter(
+    "skiff_mtls_refused",
+    "Mutual-TLS handshakes refused (no or untrusted client certificate, not an SVID, …).",
+    ["listener", "reason"],
+  );
+  return (l) =>
+    listenSecure(l, identity, {
+      reusePort: deps.reusePort,
+      onRefused: (reason, remote) => {
+        refused.labels(l.name, reason).inc();
+        deps.log.debug("mtls handshake refused", { listener: l.name, reason, remote });
+      },
+    });
 }

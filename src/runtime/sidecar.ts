@@ -1,4 +1,4 @@
-import type { Config } from "../config/schema.ts";
+import type { Config, ListenerConfig } from "../config/schema.ts";
 import type { Clock, Logger, Rng } from "../core/mod.ts";
 import { AdminServer } from "../control/admin.ts";
 import {
@@ -10,7 +10,8 @@ import {
 import type { SvidSource } from "../security/svid_source.ts";
 import { DataPlane } from "./data_plane.ts";
 import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
-import { meshFor, openIdentity } from "./identity.ts";
+import type { SecureAcceptor } from "../dataplane/mesh/secure_acceptor.ts";
+import { meshFor, openIdentity, secureFor } from "./identity.ts";
 import type { Membership, MembershipDeps } from "./membership.ts";
 import { gossipResolver, startMembership } from "./start_membership.ts";
 
@@ -38,6 +39,7 @@ export class Sidecar {
   readonly #deps: SidecarDeps;
   readonly #accessLog: AccessLogSink;
   #mesh: MeshDialer | undefined;
+  #secure: ((l: ListenerConfig) => Promise<SecureAcceptor>) | undefined;
   #ready = false;
 
   constructor(config: Config, deps: SidecarDeps) {
@@ -55,6 +57,7 @@ export class Sidecar {
       resolver: (c) => gossipResolver(this.membership, c),
       // Known once the identity is loaded in start(), before any cluster connects.
       mesh: { dial: (ep, c, ms) => this.#mesh!.dial(ep, c, ms) },
+      secure: (l) => this.#secure!(l),
     });
   }
 
@@ -90,6 +93,11 @@ export class Sidecar {
     try {
       this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
       this.#mesh = await meshFor(this.config, this.identity);
+      this.#secure = await secureFor(this.config, this.identity, {
+        registry: this.registry,
+        log: d.log,
+        reusePort: d.reusePort,
+      });
       this.membership = await startMembership(this.config, {
         ...d,
         registry: this.registry,
@@ -97,7 +105,7 @@ export class Sidecar {
         onEvent: d.membership?.onEvent,
         spiffeId: this.identity?.current().id.toString(),
       });
-      this.dataPlane.start();
+      await this.dataPlane.start();
       this.admin = startAdmin(this.config, {
         config: () => this.config,
         clusters: () => this.dataPlane.views(),

@@ -18,7 +18,7 @@ import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
 import { type EndpointSpec, StaticResolver } from "../discovery/mod.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import { DataPlane } from "./data_plane.ts";
-import { meshFor, openIdentity } from "./identity.ts";
+import { meshFor, openIdentity, secureFor } from "./identity.ts";
 import {
   Rec,
   STATUS_INTERVAL_MS,
@@ -110,7 +110,7 @@ class DataPlaneWorker {
       });
       return;
     }
-    let mesh;
+    let mesh, secure;
     try {
       // Each Worker follows the SVID directory itself (its metrics stay out of the shared
       // block: main reports them once).
@@ -120,6 +120,11 @@ class DataPlaneWorker {
         registry: new MetricsRegistry(),
       });
       mesh = await meshFor(msg.config, this.#identity);
+      secure = await secureFor(msg.config, this.#identity, {
+        registry: this.#registry,
+        log: this.#log,
+        reusePort: true,
+      });
     } catch (err) {
       this.#send(Rec.failed, { version: msg.version, error: String((err as Error)?.message) });
       return;
@@ -133,6 +138,7 @@ class DataPlaneWorker {
       reusePort: true,
       worker: String(this.#start.index),
       mesh,
+      secure,
       resolver: (c) => {
         if (c.discovery.type !== "gossip") return undefined;
         const r = new StaticResolver(this.#discovered.get(c.name) ?? []);
@@ -141,7 +147,7 @@ class DataPlaneWorker {
       },
     });
     try {
-      plane.start();
+      await plane.start();
     } catch (err) {
       await plane.stop();
       this.#send(Rec.failed, { version: msg.version, error: String((err as Error)?.message) });

@@ -4,6 +4,7 @@ import type { FailureReason } from "../upstream_error.ts";
 export const GrpcStatus = {
   UNKNOWN: 2,
   DEADLINE_EXCEEDED: 4,
+  PERMISSION_DENIED: 7,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
@@ -44,6 +45,8 @@ export function grpcStatusForFailure(reason: FailureReason | "no_route" | string
   switch (reason) {
     case "no_route":
       return GrpcStatus.UNIMPLEMENTED;
+    case "forbidden":
+      return GrpcStatus.PERMISSION_DENIED;
     case "upstream_timeout":
       return GrpcStatus.DEADLINE_EXCEEDED;
     case "upstream_protocol_error":

@@ -1,6 +1,6 @@
 import type { Clock, Logger, Timer, TimerWheel } from "../../core/mod.ts";
 import { type ConnReader, writeAll } from "../../net/conn_reader.ts";
-import { Exchange, WallClock } from "../exchange.ts";
+import { Exchange, type PeerIdentity, WallClock } from "../exchange.ts";
 import type { Body } from "./body.ts";
 import { H1RequestBody } from "./h1_request_body.ts";
 import { type Framing, requestFraming } from "./h1_framing.ts";
@@ -29,6 +29,8 @@ export interface H1ServerOptions {
   onMalformed: (reason: string) => void;
   /** Counts connections closed by a timeout: `idle`, `request_headers`, `request`. */
   onTimeout: (which: string) => void;
+  /** The client's identity, on a mutual-TLS listener. */
+  peer?: PeerIdentity;
 }
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
@@ -110,6 +112,7 @@ export class H1ServerConnection {
         const start = o.clock.monotonic();
         o.wheel.touch(start); // timers scheduled for this request count from a fresh time
         const ex = new Exchange(o.listener, this.#remote, start, this.#wall.at(start));
+        ex.peer = o.peer;
         const req = this.#request(head, framing, ex);
         if (typeof req === "string") {
           return await this.#reject(

@@ -1,6 +1,6 @@
 import type { Clock, Logger, TimerWheel } from "../../core/mod.ts";
 import type { ConnReader } from "../../net/conn_reader.ts";
-import { Exchange } from "../exchange.ts";
+import { Exchange, type PeerIdentity } from "../exchange.ts";
 import { ErrorCode } from "../http2/frame.ts";
 import { H2Connection, type H2Settings } from "../http2/h2_connection.ts";
 import type { H2Stream } from "../http2/h2_stream.ts";
@@ -24,6 +24,8 @@ export interface H2ServerOptions {
   /** Counts a malformed request by reason. */
   onMalformed: (reason: string) => void;
   settings?: Partial<H2Settings>;
+  /** The client's identity, on a mutual-TLS listener. */
+  peer?: PeerIdentity;
 }
 
 /** Trailers for a gRPC response whose upstream ended without a status. */
@@ -78,6 +80,7 @@ function onStream(stream: H2Stream, remote: string, o: H2ServerOptions): void {
   const start = o.clock.monotonic();
   o.wheel.touch(start);
   const ex = new Exchange(o.listener, remote, start, o.clock.now());
+  ex.peer = o.peer;
   const headers: string[] = [];
   const pseudo = splitPseudo(stream.headers!, headers);
   const method = pseudo[":method"];

@@ -7,6 +7,7 @@ const encoder = new TextEncoder();
 /** The HTTP status skiff answers with for each failure reason. */
 const FAILURE_STATUS: Record<string, number> = {
   no_route: 404,
+  forbidden: 403,
   no_healthy_upstream: 503,
   connect_failure: 503,
   connect_timeout: 503,

@@ -351,7 +351,13 @@ function prepareRequest(req: ProxyRequest, cfg: RouteConfig, ex: Exchange): void
       i -= 2;
     } else if (n === "x-forwarded-proto") proto = true;
     else if (n === "x-request-id") rid = h[i + 1];
+    else if (n === "x-forwarded-client-cert") {
+      // Only skiff vouches for a client certificate: a client's own claim is dropped.
+      h.splice(i, 2);
+      i -= 2;
+    }
   }
+  if (ex.peer) h.push("x-forwarded-client-cert", ex.peer.xfcc);
   const ip = remoteIp(ex.remote);
   h.push("x-forwarded-for", xff === undefined ? ip : xff + ", " + ip);
   if (!proto) h.push("x-forwarded-proto", req.scheme);

@@ -1,4 +1,5 @@
 import type { Logger } from "../../core/logger.ts";
+import type { AuthzPolicy } from "../../security/authz.ts";
 import type { Exchange, ExchangeSink } from "../exchange.ts";
 import { grpcStatusForFailure, isGrpc } from "./grpc.ts";
 import type { HttpHandler } from "./handler.ts";
@@ -7,8 +8,15 @@ import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
 import type { HttpProxy } from "./proxy.ts";
 import type { Router } from "./router.ts";
 
+/** A listener's authorization policy, and where its denials are counted. */
+export interface ListenerAuthz {
+  policy: AuthzPolicy;
+  onDenied(): void;
+}
+
 /**
- * The HTTP handler of one listener: matches a route (404 `no_route` when none does),
+ * The HTTP handler of one listener: applies its authorization policy (403 `forbidden`),
+ * matches a route (404 `no_route` when none does),
  * forwards through the proxy core, and applies the route's response header mutations.
  */
 export class RouteHandler implements HttpHandler {
@@ -16,15 +24,31 @@ export class RouteHandler implements HttpHandler {
   readonly #proxy: HttpProxy;
   readonly #sink: ExchangeSink;
   readonly #log: Logger;
+  readonly #authz: ListenerAuthz | undefined;
 
-  constructor(router: Router, proxy: HttpProxy, sink: ExchangeSink, log: Logger) {
+  constructor(
+    router: Router,
+    proxy: HttpProxy,
+    sink: ExchangeSink,
+    log: Logger,
+    authz?: ListenerAuthz,
+  ) {
     this.#router = router;
     this.#proxy = proxy;
     this.#sink = sink;
     this.#log = log;
+    this.#authz = authz;
   }
 
   handle(req: ProxyRequest, ex: Exchange): Promise<ProxyResponse> {
+    if (this.#authz && !this.#allowed(req, ex, this.#authz)) {
+      const grpc = isGrpc(getHeader(req.headers, "content-type"));
+      if (grpc) ex.grpcStatus = String(grpcStatusForFailure("forbidden"));
+      const who = ex.peer ? String(ex.peer.id) : "a client without a SPIFFE ID";
+      return Promise.resolve(
+        localReply("forbidden", `${who} may not ${req.method} ${req.path}`, grpc),
+      );
+    }
     const route = this.#router.match(req.method, req.authority, req.path, req.headers);
     if (!route) {
       ex.error = "no_route";
@@ -48,6 +72,28 @@ export class RouteHandler implements HttpHandler {
     }
     ex.route = route.name;
     return this.#proxy.forward(req, route, ex);
+  }
+
+  /** Asks the listener's policy; a denial is counted and logged with both identities. */
+  #allowed(req: ProxyRequest, ex: Exchange, authz: ListenerAuthz): boolean {
+    const q = req.path.indexOf("?");
+    const path = q < 0 ? req.path : req.path.slice(0, q);
+    const decision = authz.policy.decide({ peer: ex.peer?.id, method: req.method, path });
+    if (decision.allowed) return true;
+    ex.error = "forbidden";
+    ex.requestId = getHeader(req.headers, "x-request-id") ?? "";
+    authz.onDenied();
+    this.#log.warn("request denied", {
+      reason: "forbidden",
+      listener: ex.listener,
+      peer: ex.peer ? String(ex.peer.id) : undefined,
+      xfcc: ex.peer?.xfcc,
+      method: req.method,
+      path,
+      rule: decision.rule,
+      request_id: ex.requestId || undefined,
+    });
+    return false;
   }
 
   finish(ex: Exchange): void {

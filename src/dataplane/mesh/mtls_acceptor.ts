@@ -21,6 +21,8 @@ export interface MtlsAcceptorOptions {
   alpn: string[];
   /** Most time a client may take to finish its handshake (default 10 s). */
   handshakeTimeoutMs?: number;
+  /** Bind with SO_REUSEPORT (several Workers on one port). */
+  reusePort?: boolean;
   /** Told of every refused handshake, with a reason fit for a metric label. */
   onRefused?: (reason: string, remote: string) => void;
 }
@@ -79,7 +81,8 @@ export class MtlsAcceptor {
     });
     return new Promise((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ host: opts.address.hostname, port: opts.address.port }, () => {
+      const at = { host: opts.address.hostname, port: opts.address.port };
+      server.listen(opts.reusePort ? { ...at, reusePort: true } : at, () => {
         server.off("error", reject);
         resolve(acceptor);
       });
