@@ -5,6 +5,7 @@ import type { ClusterRuntime } from "./cluster.ts";
 import { type Detected, detectProtocol } from "./detect.ts";
 import { Exchange, type ExchangeSink, type PeerIdentity } from "./exchange.ts";
 import type { ListenerAuthz } from "./http/route_handler.ts";
+import type { MeshDialer } from "./mesh/mesh_dialer.ts";
 import type { SecureAcceptor, SecureConn } from "./mesh/secure_acceptor.ts";
 import type { HttpHandler } from "./http/handler.ts";
 import { H1ServerConnection } from "./http/h1_server.ts";
@@ -41,6 +42,8 @@ export interface ListenerDeps {
   secure?: (config: ListenerConfig) => Promise<SecureAcceptor>;
   /** The listener's authorization policy; for TCP it decides per connection. */
   authz?: ListenerAuthz;
+  /** Opens mutual-TLS hops to clusters with `tls.mode: mtls`. */
+  mesh?: MeshDialer;
 }
 
 const OVERFLOW = new TextEncoder().encode(
@@ -320,6 +323,7 @@ export class Listener {
         clock: d.clock,
         wheel: d.wheel,
         log: d.log,
+        mesh: d.mesh,
       });
     } finally {
       ex.end = d.clock.monotonic();

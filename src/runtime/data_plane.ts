@@ -122,6 +122,7 @@ export class DataPlane {
           reusePort: d.reusePort,
           secure: d.secure,
           authz,
+          mesh: d.mesh,
         });
         await listener.start();
         this.listeners.push(listener);

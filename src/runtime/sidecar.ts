@@ -56,7 +56,10 @@ export class Sidecar {
       accessLog: this.#accessLog,
       resolver: (c) => gossipResolver(this.membership, c),
       // Known once the identity is loaded in start(), before any cluster connects.
-      mesh: { dial: (ep, c, ms) => this.#mesh!.dial(ep, c, ms) },
+      mesh: {
+        dial: (ep, c, ms) => this.#mesh!.dial(ep, c, ms),
+        dialTcp: (ep, c, ms) => this.#mesh!.dialTcp(ep, c, ms),
+      },
       secure: (l) => this.#secure!(l),
     });
   }

@@ -52,16 +52,23 @@ identity: { dir: "${dir}" }
 `);
 }
 
-/** skiff A: the web's sidecar, calling the api over the mesh. */
-function outbound(dir: string, meshPort: number): Promise<TestSidecar> {
+/** skiff A: the web's sidecar, calling the api over the mesh (HTTP and TCP). */
+function outbound(dir: string, meshPort: number, meshTcpPort: number): Promise<TestSidecar> {
   return startSidecar(`listeners:
   - name: out
     address: 127.0.0.1:0
     routes: [{ cluster: api, timeout: 10s }]
+  - name: out-tcp
+    address: 127.0.0.1:0
+    protocol: tcp
+    tcp: { cluster: api-tcp }
 clusters:
   - name: api
     tls: { mode: mtls }
     endpoints: [{ address: "127.0.0.1:${meshPort}", spiffe_id: "${API}" }]
+  - name: api-tcp
+    tls: { mode: mtls, expect: { exact: "${API}" } }
+    endpoints: [{ address: "127.0.0.1:${meshTcpPort}" }]
 identity: { dir: "${dir}" }
 `);
 }
@@ -127,7 +134,7 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
   try {
     await using b = await inbound(apiDir, app.port, echo.port);
     const meshPort = b.port("mesh-in");
-    await using a = await outbound(webDir, meshPort);
+    await using a = await outbound(webDir, meshPort, b.port("mesh-tcp"));
 
     // Allowed: GET /orders… from web. The app sees who called, vouched for by B.
     const ok = await fetch(`${a.url("out")}/orders/7`, {
@@ -175,6 +182,20 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
       await tcpThroughMesh(b.port("mesh-tcp"), webSvid, "ping over tcp"),
       "ping over tcp",
     );
+    // And through skiff A's plain TCP listener: app → A → mTLS (skiff's TCP ALPN) → B → echo.
+    const plainTcp = await Deno.connect({ hostname: "127.0.0.1", port: a.port("out-tcp") });
+    try {
+      await plainTcp.write(new TextEncoder().encode("tcp via two sidecars"));
+      await plainTcp.closeWrite();
+      const back = new TextDecoder().decode(
+        await new Response(plainTcp.readable).arrayBuffer(),
+      );
+      assert.equal(back, "tcp via two sidecars");
+    } finally {
+      try {
+        plainTcp.close();
+      } catch { /* closed by reading to the end */ }
+    }
     const batch = await testSvid(ca, "/ns/prod/sa/batch");
     assert.equal(await tcpThroughMesh(b.port("mesh-tcp"), batch, "ping"), "closed");
   } finally {

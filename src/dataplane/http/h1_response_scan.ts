@@ -178,12 +178,16 @@ function trimmedAscii(buf: Uint8Array, start: number, end: number): string {
   return shortAscii(buf, start, end);
 }
 
-/** True when a Connection value only says close / keep-alive / upgrade (nothing to strip). */
+/**
+ * True when a Connection value only says keep-alive / upgrade (nothing to strip beyond the
+ * hop-by-hop fields). `close` goes to the strict path: like any token it also nominates a
+ * field of that name for removal, which only the strict path does.
+ */
 function plainConnection(value: string): boolean {
-  if (value === "keep-alive" || value === "close" || value === "Keep-Alive") return true;
+  if (value === "keep-alive" || value === "Keep-Alive") return true;
   for (const t of value.split(",")) {
     const v = t.trim().toLowerCase();
-    if (v !== "" && v !== "close" && v !== "keep-alive" && v !== "upgrade") return false;
+    if (v !== "" && v !== "keep-alive" && v !== "upgrade") return false;
   }
   return true;
 }

@@ -144,6 +144,10 @@ export class H1ResponseWriter {
     keep: boolean,
     ex: Exchange,
   ): Promise<boolean> {
+    // Body bytes are views into the upstream connection's read buffer. Once the body is done
+    // the connection may carry the next exchange, whose reads reuse that buffer while these
+    // bytes still wait for the client: keep a copy of the last of them.
+    if (!firstInHead && first.length > 0 && body.done) first = first.slice();
     await writeAll(this.#conn, head);
     if (!firstInHead && first.length > 0) {
       await writeAll(this.#conn, chunked ? chunkFrame(first) : first);
@@ -166,6 +170,7 @@ export class H1ResponseWriter {
       }
       if (c === null) break;
       if (c.length === 0) continue;
+      if (body.done) c = c.slice();
       // A failed write is the client's: it propagates to the caller, which cancels the body.
       await writeAll(this.#conn, chunked ? chunkFrame(c) : c);
       ex.bytesSent += c.length;

@@ -1,5 +1,6 @@
 import type { ClusterConfig } from "../../config/schema.ts";
 import type { Endpoint } from "../../discovery/endpoint.ts";
+import type { ByteConn } from "../../net/socket_conn.ts";
 import type { H2ConnectionOptions } from "../http2/h2_connection.ts";
 
 /**
@@ -20,4 +21,6 @@ export interface MeshDialer {
     cluster: ClusterConfig,
     timeoutMs: number,
   ): Promise<H2ConnectionOptions["conn"]>;
+  /** The same for a TCP hop (skiff's TCP ALPN id): bytes both ways, with half-close. */
+  dialTcp(ep: Endpoint, cluster: ClusterConfig, timeoutMs: number): Promise<ByteConn>;
 }

@@ -40,9 +40,10 @@ export class H1Connection {
   readonly #conn: Deno.Conn;
   readonly #wbuf = new Uint8Array(16 * 1024);
   /**
-   * The kept field lines of the last fast-path response head (see `#fast`). Reusing it is
-   * safe: the response head is copied downstream before this connection can carry another
-   * exchange, which takes I/O.
+   * The kept field lines of the last fast-path response head (see `#fast`), reused while the
+   * response's body keeps this connection busy. A response without a body frees the connection
+   * at once, and a queued request may then scan a head the upstream already sent into this
+   * buffer before the first one is written downstream: such a response gets a copy.
    */
   readonly #kept = new Uint8Array(2 * 1024);
   readonly #now: () => number;
@@ -180,6 +181,7 @@ export class H1Connection {
     this.#reusable = !framing.close;
     const body = new H1BodyReader(r, framing, UPSTREAM_LIMITS, this.#bodyEnded);
     let kept = scan.kept;
+    if (body.done && kept.buffer === this.#kept.buffer) kept = kept.slice();
     if (headRequest || scan.status === 304) kept = withLength(kept, scan.framing);
     return new H1Response(
       scan.status,

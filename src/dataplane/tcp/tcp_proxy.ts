@@ -3,6 +3,7 @@ import { type Connector, connectWithTimeout } from "../../net/connect.ts";
 import type { Host } from "../balance/host.ts";
 import type { ClusterRuntime } from "../cluster.ts";
 import type { Exchange } from "../exchange.ts";
+import type { MeshDialer } from "../mesh/mesh_dialer.ts";
 import { connectError } from "../pool/h1_pool.ts";
 import { type Duplex, tunnel } from "./tunnel.ts";
 
@@ -14,6 +15,8 @@ export interface TcpProxyOptions {
   wheel: TimerWheel;
   log: Logger;
   connect?: Connector;
+  /** Opens mutual-TLS hops, for a cluster with `tls.mode: mtls`. */
+  mesh?: MeshDialer;
 }
 
 /** How many different endpoints a TCP connection tries before giving up. */
@@ -34,7 +37,7 @@ export async function proxyTcp(
   const cluster = opts.cluster;
   ex.protocol = "TCP";
   ex.cluster = cluster.name;
-  let upstream: Deno.TcpConn | undefined;
+  let upstream: Duplex | undefined;
   let host: Host | undefined;
   const avoid = new Set<Host>();
   for (let i = 0; i < CONNECT_ATTEMPTS && !upstream; i++) {
@@ -43,12 +46,14 @@ export async function proxyTcp(
     ex.upstreamHost = host.key;
     const started = opts.clock.monotonic();
     try {
-      upstream = await connectWithTimeout(
-        host.endpoint.address,
-        cluster.config.connect_timeout,
-        opts.wheel,
-        opts.connect,
-      );
+      upstream = cluster.config.tls.mode === "mtls"
+        ? await meshHop(opts.mesh, host, cluster)
+        : await connectWithTimeout(
+          host.endpoint.address,
+          cluster.config.connect_timeout,
+          opts.wheel,
+          opts.connect,
+        );
       ex.connectMs = opts.clock.monotonic() - started;
     } catch (err) {
       const e = connectError(err, host.key);
@@ -85,4 +90,9 @@ export async function proxyTcp(
     cluster.active--;
     host.end(opts.clock.monotonic(), opts.clock.monotonic() - ex.upstreamStart, true);
   }
+}
+
+function meshHop(mesh: MeshDialer | undefined, host: Host, cluster: ClusterRuntime) {
+  if (!mesh) throw new Error(`cluster "${cluster.name}" uses mtls but no identity is loaded`);
+  return mesh.dialTcp(host.endpoint, cluster.config, cluster.config.connect_timeout);
 }
