@@ -204,3 +204,69 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
     await Deno.remove(webDir, { recursive: true });
   }
 });
+
+/** The serial of the certificate a fresh mTLS handshake with `port` sees. */
+function serverSerial(port: number, client: IssuedSvid): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host: "127.0.0.1",
+      port,
+      ...connectOptions(rawProvider(client), { expect: { any: true }, alpn: ["h2"] }),
+    });
+    socket.once("secureConnect", () => {
+      resolve(socket.getPeerCertificate().serialNumber.toLowerCase());
+      socket.destroy();
+    });
+    socket.once("error", reject);
+  });
+}
+
+Deno.test("mesh: rotating the server's SVID mid-traffic fails no request; new handshakes get it", async () => {
+  await using app = startHttpUpstream("orders");
+  const echo = tcpEcho();
+  const webSvid = await testSvid(ca, "/ns/prod/sa/web");
+  const first = await testSvid(ca, "/ns/prod/sa/api");
+  const apiDir = await svidDir(first);
+  const webDir = await svidDir(webSvid);
+  try {
+    await using b = await inbound(apiDir, app.port, echo.port);
+    await using a = await outbound(webDir, b.port("mesh-in"), b.port("mesh-tcp"));
+    assert.equal(await serverSerial(b.port("mesh-in"), webSvid), first.serialNumber);
+
+    // Requests through A → B, one after another, until told to stop (at most 20,000).
+    let stop = false;
+    let sent = 0;
+    const failures: string[] = [];
+    const traffic = (async () => {
+      while (!stop && sent < 20_000) {
+        sent++;
+        try {
+          const r = await fetch(`${a.url("out")}/orders/${sent}`);
+          const body = await r.text();
+          if (r.status !== 200 || body !== "orders") failures.push(`${r.status} ${body}`);
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+    })();
+    await waitFor("traffic to flow", () => sent > 50);
+    const next = await testSvid(ca, "/ns/prod/sa/api");
+    await writeSvidFiles(apiDir, next);
+    await waitFor(
+      "a new handshake to present the rotated SVID",
+      async () => (await serverSerial(b.port("mesh-in"), webSvid)) === next.serialNumber,
+      20_000,
+    );
+    const after = sent;
+    await waitFor("more requests after the rotation", () => sent > after + 100);
+    stop = true;
+    await traffic;
+    assert.deepEqual(failures, [], `${failures.length} of ${sent} requests failed`);
+    const metrics = await (await fetch(`${b.adminUrl}/metrics`)).text();
+    assert.match(metrics, /^skiff_svid_rotations_total 1$/m);
+  } finally {
+    await echo.close();
+    await Deno.remove(apiDir, { recursive: true });
+    await Deno.remove(webDir, { recursive: true });
+  }
+});
