@@ -176,7 +176,7 @@ export class Listener {
         return this.#closeQuietly(conn);
       }
       this.#d.events.onDetected("tcp");
-      return await this.#serveTcp(conn, reader, remote);
+      return await this.#serveTcp(conn, reader, remote, c.peer);
     }
     const kind = c.alpn === "h2"
       ? "http2"
@@ -307,7 +307,12 @@ export class Listener {
     });
   }
 
-  async #serveTcp(conn: Deno.TcpConn, reader: ConnReader, remote: string): Promise<void> {
+  async #serveTcp(
+    conn: Deno.TcpConn,
+    reader: ConnReader,
+    remote: string,
+    peer?: PeerIdentity,
+  ): Promise<void> {
     const d = this.#d;
     const tcp = this.config.tcp;
     const cluster = tcp ? d.clusters.get(tcp.cluster) : undefined;
@@ -316,6 +321,7 @@ export class Listener {
       return this.#closeQuietly(conn);
     }
     const ex = new Exchange(this.config.name, remote, d.clock.monotonic(), d.clock.now());
+    ex.peer = peer;
     try {
       await proxyTcp(readerDuplex(conn, reader), new Uint8Array(0), ex, {
         cluster,

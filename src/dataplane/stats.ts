@@ -294,6 +294,7 @@ export class DataplaneStats implements ExchangeSink {
       downstream_remote_address: ex.remote || null,
       retries: ex.retries,
       ...(ex.grpcStatus ? { grpc_status: Number(ex.grpcStatus) } : {}),
+      ...(ex.peer ? { downstream_peer_uri_san: String(ex.peer.id) } : {}),
     });
   }
 }

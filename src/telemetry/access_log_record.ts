@@ -48,6 +48,8 @@ export interface AccessLogRecord {
   retries: number;
   /** The `grpc-status` of a gRPC response; omitted for other traffic. */
   grpc_status?: number;
+  /** The client's SPIFFE ID on a mutual-TLS listener (Envoy's DOWNSTREAM_PEER_URI_SAN). */
+  downstream_peer_uri_san?: string;
 }
 
 /**
@@ -84,6 +86,7 @@ export function formatAccessLogRecord(r: AccessLogRecord): string {
     downstream_remote_address: r.downstream_remote_address,
     retries: r.retries,
     grpc_status: r.grpc_status,
+    downstream_peer_uri_san: r.downstream_peer_uri_san,
   });
 }
 

@@ -24,8 +24,14 @@ async function svidDir(svid: IssuedSvid): Promise<string> {
 }
 
 /** skiff B: the api's sidecar, mTLS in front of the app, with an authorization policy. */
-function inbound(dir: string, appPort: number, tcpPort: number): Promise<TestSidecar> {
+function inbound(
+  dir: string,
+  appPort: number,
+  tcpPort: number,
+  accessLog: string,
+): Promise<TestSidecar> {
   return startSidecar(`admin: { address: "127.0.0.1:0" }
+access_log: { sink: file, path: "${accessLog}" }
 listeners:
   - name: mesh-in
     address: 127.0.0.1:0
@@ -131,8 +137,9 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
   const webSvid = await testSvid(ca, "/ns/prod/sa/web");
   const apiDir = await svidDir(await testSvid(ca, "/ns/prod/sa/api"));
   const webDir = await svidDir(webSvid);
+  const accessLog = await Deno.makeTempFile({ prefix: "skiff_mesh_access_" });
   try {
-    await using b = await inbound(apiDir, app.port, echo.port);
+    await using b = await inbound(apiDir, app.port, echo.port, accessLog);
     const meshPort = b.port("mesh-in");
     await using a = await outbound(webDir, meshPort, b.port("mesh-tcp"));
 
@@ -142,6 +149,13 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
     });
     assert.equal(ok.status, 200);
     assert.equal(await ok.text(), `xfcc=By=${API};URI=${WEB}`);
+    const line = await waitFor("B's access-log line of the request", async () => {
+      const text = await Deno.readTextFile(accessLog).catch(() => "");
+      return text.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((l) =>
+        l.path === "/orders/7"
+      );
+    });
+    assert.equal(line.downstream_peer_uri_san, WEB);
 
     // Denied by method, by path (deny rule first), and nothing reaches the app.
     const before = app.requests.length;
@@ -202,6 +216,7 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
     await echo.close();
     await Deno.remove(apiDir, { recursive: true });
     await Deno.remove(webDir, { recursive: true });
+    await Deno.remove(accessLog);
   }
 });
 
@@ -228,8 +243,9 @@ Deno.test("mesh: rotating the server's SVID mid-traffic fails no request; new ha
   const first = await testSvid(ca, "/ns/prod/sa/api");
   const apiDir = await svidDir(first);
   const webDir = await svidDir(webSvid);
+  const accessLog = await Deno.makeTempFile({ prefix: "skiff_mesh_access_" });
   try {
-    await using b = await inbound(apiDir, app.port, echo.port);
+    await using b = await inbound(apiDir, app.port, echo.port, accessLog);
     await using a = await outbound(webDir, b.port("mesh-in"), b.port("mesh-tcp"));
     assert.equal(await serverSerial(b.port("mesh-in"), webSvid), first.serialNumber);
 
@@ -268,5 +284,6 @@ Deno.test("mesh: rotating the server's SVID mid-traffic fails no request; new ha
     await echo.close();
     await Deno.remove(apiDir, { recursive: true });
     await Deno.remove(webDir, { recursive: true });
+    await Deno.remove(accessLog);
   }
 });
