@@ -242,15 +242,26 @@ function listenerTls(config: Config, l: ListenerConfig, i: number): PathIssue[] 
       fix: "set protocol: http (HTTP/2 or HTTP/1.1 by ALPN) or protocol: tcp",
     });
   }
+  const policies = [
+    { rules: l.authz?.rules ?? [], at: ["listeners", i, "authz"] },
+    ...l.routes.map((r, n) => ({
+      rules: r.authz?.rules ?? [],
+      at: ["listeners", i, "routes", n, "authz"],
+    })),
+  ];
+  for (const { rules, at } of policies) {
+    rules.forEach((r, k) => {
+      if (r.from !== undefined && !mtls) {
+        issues.push({
+          path: [...at, "rules", k, "from"],
+          message: `rule names peers by SPIFFE ID, but listener "${l.name}" does not use mtls, ` +
+            "so no peer has one",
+          fix: "set tls.mode: mtls on the listener, or remove from",
+        });
+      }
+    });
+  }
   l.authz?.rules.forEach((r, k) => {
-    if (r.from !== undefined && !mtls) {
-      issues.push({
-        path: ["listeners", i, "authz", "rules", k, "from"],
-        message: `rule names peers by SPIFFE ID, but listener "${l.name}" does not use mtls, ` +
-          "so no peer has one",
-        fix: "set tls.mode: mtls on the listener, or remove from",
-      });
-    }
     if (l.protocol === "tcp" && (r.methods !== undefined || r.paths !== undefined)) {
       issues.push({
         path: ["listeners", i, "authz", "rules", k],

@@ -227,53 +227,6 @@ const WeightedCluster = z.strictObject({
   weight: z.number().int().min(0).max(1_000_000),
 });
 
-const Route = z.strictObject({
-  name: Name.optional(),
-  match: RouteMatch.prefault({}).describe("Which requests the route takes."),
-  cluster: Name.optional().describe("The cluster to send requests to."),
-  weighted_clusters: z.array(WeightedCluster).min(1).optional().describe(
-    "Clusters to split requests between, in proportion to their weights.",
-  ),
-  prefix_rewrite: z.string().optional().describe(
-    "Replaces the part of the path matched by match.prefix before forwarding.",
-  ),
-  timeout: Duration.prefault("15s").describe("Whole-request deadline; 0s disables it."),
-  retry: RetryPolicy.optional().describe("Retry policy; no retries when absent."),
-  hash_header: HeaderName.optional().describe("Header whose value feeds a ring_hash cluster."),
-  request_headers_to_add: z.array(HeaderToAdd).default([]),
-  request_headers_to_remove: z.array(HeaderName).default([]),
-  response_headers_to_add: z.array(HeaderToAdd).default([]),
-  response_headers_to_remove: z.array(HeaderName).default([]),
-}).refine((r) => (r.cluster === undefined) !== (r.weighted_clusters === undefined), {
-  error: (iss) =>
-    "a route needs exactly one of cluster or weighted_clusters — " +
-    (hasAny(iss.input, ["cluster", "weighted_clusters"])
-      ? "keep one of them"
-      : "add cluster: NAME, or weighted_clusters to split traffic"),
-});
-
-const ListenerLimits = z.strictObject({
-  max_connections: z.number().int().min(1).default(10_000),
-  max_request_header_bytes: z.number().int().min(1024).max(1 << 20).default(64 * 1024),
-  max_request_headers: z.number().int().min(1).max(1000).default(100),
-});
-
-const ListenerTimeouts = z.strictObject({
-  idle: Duration.prefault("60s").describe("Keep-alive idle time between requests."),
-  request_headers: Duration.prefault("10s").describe("Time to receive a full request head."),
-  request: Duration.prefault("5m").describe("Time to receive a full request body."),
-});
-
-const TcpProxy = z.strictObject({
-  cluster: Name,
-  idle_timeout: Duration.prefault("1h"),
-});
-
-const Detection = z.strictObject({
-  timeout: Duration.prefault("100ms").describe("How long to wait for the client's first bytes."),
-  server_first_ports: z.array(Port).default([21, 22, 25, 110, 143, 3306, 5432]),
-});
-
 /**
  * A SPIFFE ID's shape (`spiffe://trust-domain/path`); the identity layer checks every rule of
  * the SPIFFE spec when it is used.
@@ -323,6 +276,56 @@ const ListenerTls = z.strictObject({
   mode: z.enum(["disable", "mtls"]).default("disable").describe(
     "mtls: mutual TLS 1.3 with this workload's SVID; clients must present a valid SVID.",
   ),
+});
+
+const Route = z.strictObject({
+  name: Name.optional(),
+  match: RouteMatch.prefault({}).describe("Which requests the route takes."),
+  cluster: Name.optional().describe("The cluster to send requests to."),
+  weighted_clusters: z.array(WeightedCluster).min(1).optional().describe(
+    "Clusters to split requests between, in proportion to their weights.",
+  ),
+  prefix_rewrite: z.string().optional().describe(
+    "Replaces the part of the path matched by match.prefix before forwarding.",
+  ),
+  timeout: Duration.prefault("15s").describe("Whole-request deadline; 0s disables it."),
+  retry: RetryPolicy.optional().describe("Retry policy; no retries when absent."),
+  hash_header: HeaderName.optional().describe("Header whose value feeds a ring_hash cluster."),
+  request_headers_to_add: z.array(HeaderToAdd).default([]),
+  request_headers_to_remove: z.array(HeaderName).default([]),
+  response_headers_to_add: z.array(HeaderToAdd).default([]),
+  response_headers_to_remove: z.array(HeaderName).default([]),
+  authz: Authz.optional().describe(
+    "Who may use this route, checked after the listener's policy (both must allow).",
+  ),
+}).refine((r) => (r.cluster === undefined) !== (r.weighted_clusters === undefined), {
+  error: (iss) =>
+    "a route needs exactly one of cluster or weighted_clusters — " +
+    (hasAny(iss.input, ["cluster", "weighted_clusters"])
+      ? "keep one of them"
+      : "add cluster: NAME, or weighted_clusters to split traffic"),
+});
+
+const ListenerLimits = z.strictObject({
+  max_connections: z.number().int().min(1).default(10_000),
+  max_request_header_bytes: z.number().int().min(1024).max(1 << 20).default(64 * 1024),
+  max_request_headers: z.number().int().min(1).max(1000).default(100),
+});
+
+const ListenerTimeouts = z.strictObject({
+  idle: Duration.prefault("60s").describe("Keep-alive idle time between requests."),
+  request_headers: Duration.prefault("10s").describe("Time to receive a full request head."),
+  request: Duration.prefault("5m").describe("Time to receive a full request body."),
+});
+
+const TcpProxy = z.strictObject({
+  cluster: Name,
+  idle_timeout: Duration.prefault("1h"),
+});
+
+const Detection = z.strictObject({
+  timeout: Duration.prefault("100ms").describe("How long to wait for the client's first bytes."),
+  server_first_ports: z.array(Port).default([21, 22, 25, 110, 143, 3306, 5432]),
 });
 
 const Listener = z.strictObject({

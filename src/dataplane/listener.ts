@@ -162,7 +162,7 @@ export class Listener {
     const reader = new ConnReader(conn, 8 * 1024);
     if (this.config.protocol === "tcp") {
       const authz = this.#d.authz;
-      const decision = authz?.policy.decide({ peer: c.peer.id });
+      const decision = authz?.policy?.decide({ peer: c.peer.id });
       if (authz && decision && !decision.allowed) {
         authz.onDenied();
         this.#d.log.warn("connection denied", {

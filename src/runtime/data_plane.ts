@@ -107,10 +107,16 @@ export class DataPlane {
     );
     try {
       for (const l of this.config.listeners) {
-        const authz = l.authz && {
-          policy: new AuthzPolicy(l.authz.rules),
-          onDenied: () => denied.labels(l.name).inc(),
-        };
+        const routes = new Map(
+          l.routes.flatMap((r) => r.authz ? [[r, new AuthzPolicy(r.authz.rules)] as const] : []),
+        );
+        const authz = l.authz || routes.size > 0
+          ? {
+            policy: l.authz && new AuthzPolicy(l.authz.rules),
+            routes,
+            onDenied: () => denied.labels(l.name).inc(),
+          }
+          : undefined;
         const listener = new Listener(l, {
           clock: d.clock,
           wheel: this.#wheel,

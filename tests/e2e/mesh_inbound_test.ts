@@ -42,7 +42,12 @@ listeners:
         - from: [{ exact: "${WEB}" }]
           methods: [GET]
           paths: [{ prefix: /orders }]
-    routes: [{ cluster: app }]
+    routes:
+      - name: reports
+        match: { prefix: /orders/reports }
+        cluster: app
+        authz: { rules: [{ from: [{ exact: "spiffe://mesh.test/ns/prod/sa/finance" }] }] }
+      - { name: all, cluster: app }
   - name: mesh-tcp
     address: 127.0.0.1:0
     protocol: tcp
@@ -159,7 +164,14 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
 
     // Denied by method, by path (deny rule first), and nothing reaches the app.
     const before = app.requests.length;
-    for (const [method, path] of [["POST", "/orders/7"], ["GET", "/admin/x"], ["GET", "/x"]]) {
+    for (
+      const [method, path] of [
+        ["POST", "/orders/7"],
+        ["GET", "/admin/x"],
+        ["GET", "/x"],
+        ["GET", "/orders/reports/2026"], // the listener allows it, the route's policy does not
+      ]
+    ) {
       const r = await fetch(`${a.url("out")}${path}`, {
         method,
         body: method === "POST" ? "x" : undefined,
@@ -170,7 +182,7 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
     }
     assert.equal(app.requests.length, before, "denied requests never reach the app");
     const metrics = await (await fetch(`${b.adminUrl}/metrics`)).text();
-    assert.match(metrics, /skiff_authz_denied_total\{listener="mesh-in"\} 3\n/);
+    assert.match(metrics, /skiff_authz_denied_total\{listener="mesh-in"\} 4\n/);
     assert.ok(b.logs.some((l) => l.msg === "request denied" && l.peer === WEB), "logged");
 
     // A client with no certificate, or one from another CA, never gets in.

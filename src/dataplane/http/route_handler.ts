@@ -1,4 +1,5 @@
 import type { Logger } from "../../core/logger.ts";
+import type { RouteConfig } from "../../config/schema.ts";
 import type { AuthzPolicy } from "../../security/authz.ts";
 import type { Exchange, ExchangeSink } from "../exchange.ts";
 import { grpcStatusForFailure, isGrpc } from "./grpc.ts";
@@ -8,10 +9,21 @@ import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
 import type { HttpProxy } from "./proxy.ts";
 import type { Router } from "./router.ts";
 
-/** A listener's authorization policy, and where its denials are counted. */
+/** A listener's authorization policies, and where their denials are counted. */
 export interface ListenerAuthz {
-  policy: AuthzPolicy;
+  /** The listener's own, checked before routing. */
+  policy: AuthzPolicy | undefined;
+  /** Routes' own, checked once the route matched (after the listener's). */
+  routes: ReadonlyMap<RouteConfig, AuthzPolicy>;
   onDenied(): void;
+}
+
+/** The 403 (gRPC: PERMISSION_DENIED) of a denied request. */
+function forbidden(req: ProxyRequest, ex: Exchange): ProxyResponse {
+  const grpc = isGrpc(getHeader(req.headers, "content-type"));
+  if (grpc) ex.grpcStatus = String(grpcStatusForFailure("forbidden"));
+  const who = ex.peer ? String(ex.peer.id) : "a client without a SPIFFE ID";
+  return localReply("forbidden", `${who} may not ${req.method} ${req.path}`, grpc);
 }
 
 /**
@@ -41,13 +53,9 @@ export class RouteHandler implements HttpHandler {
   }
 
   handle(req: ProxyRequest, ex: Exchange): Promise<ProxyResponse> {
-    if (this.#authz && !this.#allowed(req, ex, this.#authz)) {
-      const grpc = isGrpc(getHeader(req.headers, "content-type"));
-      if (grpc) ex.grpcStatus = String(grpcStatusForFailure("forbidden"));
-      const who = ex.peer ? String(ex.peer.id) : "a client without a SPIFFE ID";
-      return Promise.resolve(
-        localReply("forbidden", `${who} may not ${req.method} ${req.path}`, grpc),
-      );
+    const authz = this.#authz;
+    if (authz?.policy && !this.#allowed(req, ex, authz, authz.policy, undefined)) {
+      return Promise.resolve(forbidden(req, ex));
     }
     const route = this.#router.match(req.method, req.authority, req.path, req.headers);
     if (!route) {
@@ -71,14 +79,24 @@ export class RouteHandler implements HttpHandler {
       );
     }
     ex.route = route.name;
+    const routePolicy = authz?.routes.get(route.config);
+    if (routePolicy && !this.#allowed(req, ex, authz!, routePolicy, route.name)) {
+      return Promise.resolve(forbidden(req, ex));
+    }
     return this.#proxy.forward(req, route, ex);
   }
 
-  /** Asks the listener's policy; a denial is counted and logged with both identities. */
-  #allowed(req: ProxyRequest, ex: Exchange, authz: ListenerAuthz): boolean {
+  /** Asks a policy; a denial is counted and logged with both identities. */
+  #allowed(
+    req: ProxyRequest,
+    ex: Exchange,
+    authz: ListenerAuthz,
+    policy: AuthzPolicy,
+    route: string | undefined,
+  ): boolean {
     const q = req.path.indexOf("?");
     const path = q < 0 ? req.path : req.path.slice(0, q);
-    const decision = authz.policy.decide({ peer: ex.peer?.id, method: req.method, path });
+    const decision = policy.decide({ peer: ex.peer?.id, method: req.method, path });
     if (decision.allowed) return true;
     ex.error = "forbidden";
     ex.requestId = getHeader(req.headers, "x-request-id") ?? "";
@@ -90,6 +108,7 @@ export class RouteHandler implements HttpHandler {
       xfcc: ex.peer?.xfcc,
       method: req.method,
       path,
+      route,
       rule: decision.rule,
       request_id: ex.requestId || undefined,
     });
