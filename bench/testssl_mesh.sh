@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # testssl.sh against skiff's inbound mutual-TLS listener: a development CA and two SVIDs from
-# `skiff ca` and skiff serving one mtls listener. testssl.sh 3.0 (Debian 12) cannot present a
+# `skiff ca`, skiff serving one mtls listener, testssl.sh trusting that CA. testssl.sh 3.0 cannot present a
 # client certificate (--mtls came in 3.2); TLS 1.3 asks for it only after the ServerHello, so the
 # protocol, cipher and vulnerability checks still see the server. Prints findings of LOW and up.
 #
@@ -41,7 +41,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-testssl --quiet --color 0 --warnings batch --jsonfile "$WORK/testssl.json" \
+testssl --quiet --color 0 --warnings batch --add-ca "$WORK/ca/ca.pem" --jsonfile "$WORK/testssl.json" \
   "127.0.0.1:$PORT" >"$WORK/testssl.log" 2>&1 || true
 [ -s "$WORK/testssl.json" ] || { cat "$WORK/testssl.log" >&2; exit 1; }
 echo "testssl.sh $(testssl --version 2>/dev/null | grep -o '3\.[0-9.]*' | head -1) against skiff's mtls listener"
