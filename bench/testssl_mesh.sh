@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # testssl.sh against skiff's inbound mutual-TLS listener: a development CA and two SVIDs from
-# `skiff ca`, skiff serving one mtls listener, testssl.sh trusting that CA. testssl.sh 3.0 cannot present a
-# client certificate (--mtls came in 3.2); TLS 1.3 asks for it only after the ServerHello, so the
-# protocol, cipher and vulnerability checks still see the server. Prints findings of LOW and up.
+# `skiff ca`, skiff serving one mtls listener, testssl.sh trusting that CA (--add-ca).
+# testssl.sh 3.0 cannot present a client certificate (--mtls came in 3.2); TLS 1.3 asks for it
+# only after the ServerHello, so the protocol, cipher and vulnerability checks still see the
+# server. Prints findings of LOW and up.
 #
 #   bash bench/testssl_mesh.sh            (needs the Debian package testssl.sh)
 set -euo pipefail
