@@ -24,3 +24,13 @@ clusters:
     endpoints: [{ address: 127.0.0.1:$4 }]
 EOF
 }
+
+# have CMD: whether CMD is on the PATH.
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# stop_started: ends every process in PIDS (the script's own children, by PID) and removes WORK.
+stop_started() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}

@@ -40,14 +40,8 @@ UP=$BASE; PROXY=$((BASE + 1)); ADMIN=$((BASE + 2))
 WORK=$(mktemp -d /tmp/skiff-instr.XXXXXX)
 PIDS=()
 
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap stop_started EXIT
 
-have() { command -v "$1" >/dev/null 2>&1; }
 for tool in nginx h2load valgrind callgrind_control perf curl; do
   have "$tool" || { echo "$tool is not installed" >&2; exit 1; }
 done

@@ -21,6 +21,10 @@ export class SocketConn implements ByteConn {
   readonly remoteAddr: Deno.NetAddr;
   /** The socket underneath (e.g. to read the peer certificate of a TLS socket). */
   readonly socket: Socket;
+  /** Bytes received and not yet read, oldest first. */
+  readonly #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #paused = false;
   #leftover: Uint8Array | null = null;
   #ended = false;
   #error: Error | null = null;
@@ -40,7 +44,20 @@ export class SocketConn implements ByteConn {
       this.#wake = null;
       w?.();
     };
-    socket.on("readable", wake);
+    // Deno 2.9.6's node:tls loses a peer's end of stream when the socket's own buffer is not
+    // drained at once, with pause/resume as much as with read() (measured: a reader a few ms
+    // behind never sees 'end'), so bytes are taken as they arrive and queued here. Only past
+    // HIGH_WATER_BYTES is the socket paused — bounding memory per connection, at the risk of
+    // that lost end, which the tunnel's idle timeout then ends.
+    socket.on("data", (chunk: Uint8Array) => {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      if (this.#buffered > HIGH_WATER_BYTES && !this.#paused) {
+        this.#paused = true;
+        socket.pause();
+      }
+      wake();
+    });
     socket.on("end", () => {
       this.#ended = true;
       wake();
@@ -64,11 +81,16 @@ export class SocketConn implements ByteConn {
   async read(p: Uint8Array): Promise<number | null> {
     for (;;) {
       if (this.#closed) throw new Deno.errors.BadResource("The connection is closed");
-      const chunk = this.#leftover ?? (this.socket.read() as Uint8Array | null);
+      const chunk = this.#leftover ?? this.#chunks.shift() ?? null;
       if (chunk !== null) {
         const n = Math.min(p.length, chunk.length);
         p.set(chunk.subarray(0, n));
         this.#leftover = n < chunk.length ? chunk.subarray(n) : null;
+        this.#buffered -= n;
+        if (this.#paused && this.#buffered <= HIGH_WATER_BYTES / 2) {
+          this.#paused = false;
+          this.socket.resume();
+        }
         return n;
       }
       if (this.#error) throw this.#error;
@@ -111,6 +133,9 @@ export class SocketConn implements ByteConn {
     w?.();
   }
 }
+
+/** Received bytes queued before the socket is paused (flow control towards the peer). */
+const HIGH_WATER_BYTES = 16 * 1024 * 1024;
 
 function netAddr(hostname: string | undefined, port: number | undefined): Deno.NetAddr {
   return { transport: "tcp", hostname: hostname ?? "", port: port ?? 0 };

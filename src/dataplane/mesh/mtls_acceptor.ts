@@ -74,6 +74,8 @@ export class MtlsAcceptor {
         socket.destroy();
         return;
       }
+      // Small HTTP/2 frames must not wait for Nagle's algorithm and delayed ACKs (≈ 40 ms).
+      socket.setNoDelay(true);
       acceptor.#push({ conn: new SocketConn(socket), peer, alpn: socket.alpnProtocol ?? false });
     });
     server.on("tlsClientError", (err: Error & { code?: string }, socket: tls.TLSSocket) => {

@@ -151,3 +151,34 @@ function callApi(port: number, timeoutMs: number) {
     timeoutMs,
   });
 }
+
+Deno.test("mesh hop: a large upload's end of stream reaches a slow reader", async () => {
+  const server = await acceptor();
+  try {
+    const accepted = server.accept();
+    const client = await callApi(server.addr.port, 10_000);
+    const inbound = (await accepted) as MtlsConn;
+    // The whole upload is handed over and half-closed before the server reads a byte.
+    const size = 2 * 1024 * 1024;
+    const chunk = new Uint8Array(64 * 1024).fill(7);
+    for (let sent = 0; sent < size; sent += chunk.length) await client.conn.write(chunk);
+    await client.conn.closeWrite();
+    const deadline = setTimeout(() => inbound.conn.close(), 20_000); // a lost end must fail
+    try {
+      const buf = new Uint8Array(16 * 1024);
+      let got = 0;
+      for (let n = await inbound.conn.read(buf); n !== null; n = await inbound.conn.read(buf)) {
+        got += n;
+        // A slow consumer (e.g. an upstream that takes its time): a macrotask per chunk.
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      assert.equal(got, size);
+    } finally {
+      clearTimeout(deadline);
+    }
+    client.conn.close();
+    inbound.conn.close();
+  } finally {
+    server.close();
+  }
+});
