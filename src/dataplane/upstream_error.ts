@@ -6,6 +6,8 @@
 export type FailureReason =
   | "connect_failure"
   | "connect_timeout"
+  /** A mutual-TLS peer is not the workload expected (SPIFFE ID) or presents no SVID. */
+  | "upstream_identity"
   | "upstream_reset"
   | "upstream_timeout"
   | "upstream_protocol_error"

@@ -94,7 +94,7 @@ Deno.test("mesh: a peer with another SPIFFE ID gets no request; the caller gets 
       async (url) => {
         const r = await fetch(`${url}/orders`);
         assert.equal(r.status, 503);
-        assert.equal(r.headers.get("x-skiff-error"), "connect_failure");
+        assert.equal(r.headers.get("x-skiff-error"), "upstream_identity");
         assert.match(await r.text(), /impostor/);
       },
     );

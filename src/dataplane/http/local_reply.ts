@@ -11,6 +11,7 @@ const FAILURE_STATUS: Record<string, number> = {
   no_healthy_upstream: 503,
   connect_failure: 503,
   connect_timeout: 503,
+  upstream_identity: 503,
   overflow: 503,
   retry_budget_exhausted: 503,
   upstream_reset: 502,

@@ -261,6 +261,11 @@ export function connectError(err: unknown, label: string): UpstreamError {
       cause: err,
     });
   }
+  if ((err as { code?: string })?.code === "ERR_SPIFFE_PEER") {
+    return new UpstreamError("upstream_identity", `${label}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   return new UpstreamError(
     "connect_failure",
     `Cannot connect to ${label}: ${(err as Error).message}`,

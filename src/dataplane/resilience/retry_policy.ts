@@ -6,7 +6,8 @@ export const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "T
 
 /**
  * Whether an upstream failure (no response) is retriable under `policy`.
- * `connect-failure` covers refused and timed-out connects, `reset` covers connections that
+ * `connect-failure` covers refused and timed-out connects (and mesh peers with the wrong
+ * SPIFFE ID: another endpoint may be the right one), `reset` covers connections that
  * failed or closed before a response, and `5xx` / `gateway-error` include per-try timeouts
  * (which Envoy also treats as a 504).
  */
@@ -15,6 +16,7 @@ export function retriableFailure(policy: RetryPolicyConfig, reason: FailureReaso
   switch (reason) {
     case "connect_failure":
     case "connect_timeout":
+    case "upstream_identity": // another endpoint may be the right workload
       return on.includes("connect-failure") || on.includes("5xx") || on.includes("gateway-error");
     case "upstream_reset":
       return on.includes("reset") || on.includes("5xx") || on.includes("gateway-error");

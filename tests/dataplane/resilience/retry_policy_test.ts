@@ -15,6 +15,7 @@ function policy(retry: Record<string, unknown>): RetryPolicyConfig {
 const REASONS: FailureReason[] = [
   "connect_failure",
   "connect_timeout",
+  "upstream_identity",
   "upstream_reset",
   "upstream_timeout",
   "upstream_protocol_error",
@@ -25,10 +26,22 @@ const REASONS: FailureReason[] = [
 
 Deno.test("retriableFailure: which failures each retry_on value retries", () => {
   const table: Record<string, FailureReason[]> = {
-    "connect-failure": ["connect_failure", "connect_timeout"],
+    "connect-failure": ["connect_failure", "connect_timeout", "upstream_identity"],
     "reset": ["upstream_reset"],
-    "5xx": ["connect_failure", "connect_timeout", "upstream_reset", "upstream_timeout"],
-    "gateway-error": ["connect_failure", "connect_timeout", "upstream_reset", "upstream_timeout"],
+    "5xx": [
+      "connect_failure",
+      "connect_timeout",
+      "upstream_identity",
+      "upstream_reset",
+      "upstream_timeout",
+    ],
+    "gateway-error": [
+      "connect_failure",
+      "connect_timeout",
+      "upstream_identity",
+      "upstream_reset",
+      "upstream_timeout",
+    ],
     "retriable-status-codes": [],
   };
   for (const [on, want] of Object.entries(table)) {
@@ -43,6 +56,7 @@ Deno.test("retriableFailure: the default retry_on and combinations are unions", 
   assert.deepEqual(REASONS.filter((r) => retriableFailure(defaults, r)), [
     "connect_failure",
     "connect_timeout",
+    "upstream_identity",
     "upstream_reset",
     "upstream_timeout",
   ]);
@@ -50,6 +64,7 @@ Deno.test("retriableFailure: the default retry_on and combinations are unions", 
   assert.deepEqual(REASONS.filter((r) => retriableFailure(both, r)), [
     "connect_failure",
     "connect_timeout",
+    "upstream_identity",
     "upstream_reset",
   ]);
 });
