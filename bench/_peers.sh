@@ -28,6 +28,15 @@ EOF
 # have CMD: whether CMD is on the PATH.
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# wait_http URL SECONDS: polls URL until it answers 2xx, or fails after SECONDS.
+wait_http() {
+  local deadline=$(($(date +%s) + $2))
+  until curl -sf -o /dev/null "$1"; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "timeout waiting for $1" >&2; return 1; }
+    sleep 0.02
+  done
+}
+
 # stop_started: ends every process in PIDS (the script's own children, by PID) and removes WORK.
 stop_started() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done

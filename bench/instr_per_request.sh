@@ -46,14 +46,6 @@ for tool in nginx h2load valgrind callgrind_control perf curl; do
   have "$tool" || { echo "$tool is not installed" >&2; exit 1; }
 done
 
-wait_http() { # url, timeout seconds
-  local deadline=$(($(date +%s) + $2))
-  until curl -sf -o /dev/null "$1"; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "timeout waiting for $1" >&2; return 1; }
-    sleep 0.1
-  done
-}
-
 load() { # requests [lenient] -> completed requests (fails the run on any failed request)
   local out done_ failed
   out=$(h2load --h1 -n "$1" -c "$CONNS" -t 1 "http://127.0.0.1:$PROXY/" 2>&1)

@@ -46,7 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-have() { command -v "$1" >/dev/null 2>&1; }
 now_ms() { date +%s%3N; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
@@ -55,14 +54,6 @@ tree_rss_kb() {
   local total=0 p
   for p in $1 $(pgrep -P "$1" 2>/dev/null || true); do total=$((total + $(rss_kb "$p"))); done
   echo "$total"
-}
-
-wait_http() { # url, timeout seconds
-  local deadline=$(( $(date +%s) + $2 ))
-  until curl -sf -o /dev/null "$1"; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "timeout waiting for $1" >&2; return 1; }
-    sleep 0.02
-  done
 }
 
 have wrk || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
