@@ -161,20 +161,6 @@ export class Listener {
     const remote = addrText(conn.remoteAddr);
     const reader = new ConnReader(conn, 8 * 1024);
     if (this.config.protocol === "tcp") {
-      const authz = this.#d.authz;
-      const decision = authz?.policy?.decide({ peer: c.peer.id });
-      if (authz && decision && !decision.allowed) {
-        authz.onDenied();
-        this.#d.log.warn("connection denied", {
-          reason: "forbidden",
-          listener: this.config.name,
-          peer: String(c.peer.id),
-          xfcc: c.peer.xfcc,
-          remote,
-          rule: decision.rule,
-        });
-        return this.#closeQuietly(conn);
-      }
       this.#d.events.onDetected("tcp");
       return await this.#serveTcp(conn, reader, remote, c.peer);
     }
@@ -314,6 +300,20 @@ export class Listener {
     peer?: PeerIdentity,
   ): Promise<void> {
     const d = this.#d;
+    // The listener's policy decides per connection, on every TCP path (mTLS or plain).
+    const decision = d.authz?.policy?.decide({ peer: peer?.id });
+    if (decision && !decision.allowed) {
+      d.authz!.onDenied();
+      d.log.warn("connection denied", {
+        reason: "forbidden",
+        listener: this.config.name,
+        peer: peer ? String(peer.id) : undefined,
+        xfcc: peer?.xfcc,
+        remote,
+        rule: decision.rule,
+      });
+      return this.#closeQuietly(conn);
+    }
     const tcp = this.config.tcp;
     const cluster = tcp ? d.clusters.get(tcp.cluster) : undefined;
     if (!tcp || !cluster) {

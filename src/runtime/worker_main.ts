@@ -87,17 +87,31 @@ class DataPlaneWorker {
       let endpoints = false;
       for (let rec = this.#toWorker.pop(); rec !== null; rec = this.#toWorker.pop()) {
         if (rec.type === Rec.config) latest = rec.payload;
-        else if (rec.type === Rec.endpoints) {
-          const { cluster, endpoints: specs } = JSON.parse(decoder.decode(rec.payload));
-          this.#discovered.set(cluster, specs);
-          endpoints = true;
-        }
+        else if (rec.type === Rec.endpoints) endpoints = this.#discover(rec.payload) || endpoints;
       }
       if (latest) await this.#apply(JSON.parse(decoder.decode(latest)));
       else if (!endpoints) await this.#toWorker.waitAsync(STATUS_INTERVAL_MS);
       if (endpoints) {
-        for (const [cluster, r] of this.#resolvers) r.replace(this.#discovered.get(cluster) ?? []);
+        for (const [cluster, r] of this.#resolvers) {
+          try {
+            r.replace(this.#discovered.get(cluster) ?? []);
+          } catch (err) {
+            this.#log.error("discovered endpoints not applied", { cluster, err });
+          }
+        }
       }
+    }
+  }
+
+  /** Keeps one endpoints record; a bad one is logged, never the end of a serving Worker. */
+  #discover(payload: Uint8Array): boolean {
+    try {
+      const { cluster, endpoints } = JSON.parse(decoder.decode(payload));
+      this.#discovered.set(cluster, endpoints);
+      return true;
+    } catch (err) {
+      this.#log.error("unreadable endpoints record from main (bug)", { err });
+      return false;
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Config } from "../config/schema.ts";
+import type { ClusterConfig, Config } from "../config/schema.ts";
 import {
   type Clock,
   type Logger,
@@ -21,7 +21,7 @@ import {
 } from "../telemetry/mod.ts";
 import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
 import type { Membership, MembershipDeps } from "./membership.ts";
-import { startMembership } from "./start_membership.ts";
+import { gossipResolver, startMembership } from "./start_membership.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import { openIdentity } from "./identity.ts";
 import { startAdmin } from "./sidecar.ts";
@@ -215,20 +215,24 @@ export class WorkerNode {
     const stats = new DataplaneStats(this.registry, offAccessLog, { worker: "" });
     stats.watchClusters(this.registry, () => this.clusters());
     this.registry.gaugeFn("skiff_workers", "Data-plane Workers serving.", () => this.serving);
-    this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
-    this.membership = await startMembership(this.config, {
-      clock: d.clock,
-      rng: d.rng ?? mathRng,
-      log: d.log,
-      registry: this.registry,
-      host: d.membership?.host,
-      onEvent: d.membership?.onEvent,
-      spiffeId: this.identity?.current().id.toString(),
-    });
+    try {
+      this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
+      this.membership = await startMembership(this.config, {
+        clock: d.clock,
+        rng: d.rng ?? mathRng,
+        log: d.log,
+        registry: this.registry,
+        host: d.membership?.host,
+        onEvent: d.membership?.onEvent,
+        spiffeId: this.identity?.current().id.toString(),
+      });
+    } catch (err) {
+      await this.stop(); // closes what did start
+      throw err;
+    }
     for (const c of this.#gossipClusters()) {
-      const r = this.membership!.resolver(c.discovery.service!);
-      this.#unwatch.push(r.watch(() => {
-        for (const s of this.#slots) if (s.worker) this.#sendEndpoints(s, c.name);
+      this.#unwatch.push(gossipResolver(this.membership, c)!.watch(() => {
+        for (const s of this.#slots) if (s.worker) this.#sendEndpoints(s, c);
       }));
     }
     this.#running = true;
@@ -339,7 +343,7 @@ export class WorkerNode {
           "it is too large for node mode, or run with workers: 0",
       );
     }
-    for (const c of this.#gossipClusters()) this.#sendEndpoints(slot, c.name);
+    for (const c of this.#gossipClusters()) this.#sendEndpoints(slot, c);
     return outcome;
   }
 
@@ -349,10 +353,9 @@ export class WorkerNode {
   }
 
   /** Sends a gossip-discovered cluster's current endpoints to the Worker of `slot`. */
-  #sendEndpoints(slot: Slot, cluster: string): void {
-    const c = this.config.clusters.find((x) => x.name === cluster);
-    if (!c || !this.membership) return;
-    const set = this.membership.resolver(c.discovery.service!).current();
+  #sendEndpoints(slot: Slot, c: ClusterConfig): void {
+    const cluster = c.name;
+    const set = gossipResolver(this.membership, c)!.current();
     const endpoints = set.endpoints.map((e) => ({
       address: e.address,
       weight: e.weight,
@@ -418,6 +421,9 @@ export class WorkerNode {
 
   async #doReplace(slot: Slot, reason: string): Promise<string | null> {
     const d = this.#deps;
+    // A retry still pending would replace the Worker this replacement starts.
+    slot.retry?.cancel();
+    slot.retry = undefined;
     slot.worker?.terminate();
     slot.worker = undefined;
     if (!this.#running) return null;

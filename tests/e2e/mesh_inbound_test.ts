@@ -48,6 +48,11 @@ listeners:
         cluster: app
         authz: { rules: [{ from: [{ exact: "spiffe://mesh.test/ns/prod/sa/finance" }] }] }
       - { name: all, cluster: app }
+  - name: closed-tcp
+    address: 127.0.0.1:0
+    protocol: tcp
+    authz: { rules: [{ action: deny }] }
+    tcp: { cluster: tcp-app }
   - name: mesh-tcp
     address: 127.0.0.1:0
     protocol: tcp
@@ -170,6 +175,7 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
         ["GET", "/admin/x"],
         ["GET", "/x"],
         ["GET", "/orders/reports/2026"], // the listener allows it, the route's policy does not
+        ["GET", "/orders/%61dmin"], // not in normal form: the app might read it otherwise
       ]
     ) {
       const r = await fetch(`${a.url("out")}${path}`, {
@@ -182,7 +188,7 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
     }
     assert.equal(app.requests.length, before, "denied requests never reach the app");
     const metrics = await (await fetch(`${b.adminUrl}/metrics`)).text();
-    assert.match(metrics, /skiff_authz_denied_total\{listener="mesh-in"\} 4\n/);
+    assert.match(metrics, /skiff_authz_denied_total\{listener="mesh-in"\} 5\n/);
     assert.ok(b.logs.some((l) => l.msg === "request denied" && l.peer === WEB), "logged");
 
     // A client with no certificate, or one from another CA, never gets in.
@@ -222,6 +228,18 @@ Deno.test("mesh: app → skiff → mTLS → skiff → app, with identities, XFCC
         plainTcp.close();
       } catch { /* closed by reading to the end */ }
     }
+    // A plain TCP listener's policy holds too: this one denies every connection.
+    const denied = await Deno.connect({ hostname: "127.0.0.1", port: b.port("closed-tcp") });
+    try {
+      await denied.write(new TextEncoder().encode("anyone?")).catch(() => 0);
+      assert.equal(await denied.read(new Uint8Array(16)).catch(() => null), null);
+    } finally {
+      denied.close();
+    }
+    assert.match(
+      await (await fetch(`${b.adminUrl}/metrics`)).text(),
+      /skiff_authz_denied_total\{listener="closed-tcp"\} 1\n/,
+    );
     const batch = await testSvid(ca, "/ns/prod/sa/batch");
     assert.equal(await tcpThroughMesh(b.port("mesh-tcp"), batch, "ping"), "closed");
   } finally {

@@ -102,3 +102,24 @@ Deno.test("mesh: a peer with another SPIFFE ID gets no request; the caller gets 
     await impostor.close();
   }
 });
+
+Deno.test("mesh: an endpoint's own SPIFFE ID must also satisfy the cluster's tls.expect", async () => {
+  const impostor = await peerSidecar(await testSvid(ca, "/ns/prod/sa/impostor"));
+  try {
+    await withSkiff(
+      `  - name: api
+    tls: { mode: mtls, expect: { prefix: "spiffe://mesh.test/ns/prod/sa/api" } }
+    endpoints:
+      - address: "127.0.0.1:${impostor.port}"
+        spiffe_id: spiffe://mesh.test/ns/prod/sa/impostor`,
+      async (url) => {
+        const r = await fetch(`${url}/orders`);
+        assert.equal(r.status, 503);
+        assert.equal(r.headers.get("x-skiff-error"), "upstream_identity");
+        assert.match(await r.text(), /tls\.expect does not accept/);
+      },
+    );
+  } finally {
+    await impostor.close();
+  }
+});

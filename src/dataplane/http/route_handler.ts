@@ -18,6 +18,9 @@ export interface ListenerAuthz {
   onDenied(): void;
 }
 
+/** A path with dot segments, empty segments, percent-encoding or backslashes. */
+const NOT_NORMAL_PATH = /\/\.\.?(?:\/|$)|\/\/|%|\\/;
+
 /** The 403 (gRPC: PERMISSION_DENIED) of a denied request. */
 function forbidden(req: ProxyRequest, ex: Exchange): ProxyResponse {
   const grpc = isGrpc(getHeader(req.headers, "content-type"));
@@ -96,7 +99,11 @@ export class RouteHandler implements HttpHandler {
   ): boolean {
     const q = req.path.indexOf("?");
     const path = q < 0 ? req.path : req.path.slice(0, q);
-    const decision = policy.decide({ peer: ex.peer?.id, method: req.method, path });
+    // Rules compare paths as written; one the app might read otherwise (dot segments, "//",
+    // percent-encoding, backslashes) could slip past a prefix rule, so it is denied.
+    const decision = NOT_NORMAL_PATH.test(path)
+      ? { allowed: false, rule: -1 }
+      : policy.decide({ peer: ex.peer?.id, method: req.method, path });
     if (decision.allowed) return true;
     ex.error = "forbidden";
     ex.requestId = getHeader(req.headers, "x-request-id") ?? "";

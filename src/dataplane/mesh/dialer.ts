@@ -1,8 +1,8 @@
 import type { ClusterConfig } from "../../config/schema.ts";
 import type { Endpoint } from "../../discovery/endpoint.ts";
-import type { SvidProvider } from "../../security/mtls.ts";
+import { PeerIdentityError, type SvidProvider } from "../../security/mtls.ts";
 import { SpiffeId } from "../../security/spiffe_id.ts";
-import type { SpiffeMatcher } from "../../security/spiffe_matcher.ts";
+import { compileMatcher, type SpiffeMatcher } from "../../security/spiffe_matcher.ts";
 import type { MeshDialer } from "./mesh_dialer.ts";
 import { mtlsConnect } from "./mtls_connector.ts";
 import { MESH_TCP_ALPN } from "./secure_listener.ts";
@@ -13,9 +13,16 @@ export const MESH_HTTP_ALPN = ["h2"];
 /** The mesh dialer presenting `source`'s current SVID on every new hop. */
 export function meshDialer(source: SvidProvider): MeshDialer {
   const hop = async (ep: Endpoint, cluster: ClusterConfig, timeoutMs: number, alpn: string) => {
-    const expect: SpiffeId | SpiffeMatcher | undefined = ep.spiffeId
-      ? SpiffeId.parse(ep.spiffeId)
-      : cluster.tls.expect;
+    // An endpoint's own ID (configured, or advertised by its gossip member) narrows the
+    // cluster's tls.expect, never widens it: a member cannot vouch for itself past the policy.
+    const own = ep.spiffeId ? SpiffeId.parse(ep.spiffeId) : undefined;
+    if (own && cluster.tls.expect && !compileMatcher(cluster.tls.expect)(own)) {
+      throw new PeerIdentityError(
+        `${ep.key} announces ${own}, which the cluster's tls.expect does not accept`,
+        own,
+      );
+    }
+    const expect: SpiffeId | SpiffeMatcher | undefined = own ?? cluster.tls.expect;
     if (expect === undefined) {
       throw new Error(
         `No SPIFFE ID to expect from ${ep.key}: give the endpoint a spiffe_id, or the cluster ` +

@@ -2,7 +2,13 @@ import net from "node:net";
 import tls from "node:tls";
 import type { SocketAddress } from "../../config/address.ts";
 import { SocketConn } from "../../net/socket_conn.ts";
-import { connectOptions, peerSpiffeId, type SvidProvider } from "../../security/mtls.ts";
+import { TimeoutError } from "../../core/abort.ts";
+import {
+  connectOptions,
+  PeerIdentityError,
+  peerSpiffeId,
+  type SvidProvider,
+} from "../../security/mtls.ts";
 import type { SpiffeId } from "../../security/spiffe_id.ts";
 import type { SpiffeMatcher } from "../../security/spiffe_matcher.ts";
 
@@ -30,7 +36,7 @@ export interface MtlsClientConn {
  * workload's current SVID, accepting the server only when its certificate chains to the
  * bundle and holds the expected SPIFFE ID.
  *
- * @throws (as a rejection) `TimeoutError`-like `Deno.errors.TimedOut` after `timeoutMs`; a
+ * @throws (as a rejection) `TimeoutError` after `timeoutMs`; a
  *   `PeerIdentityError` when the server is someone else; the TLS or socket error otherwise
  */
 export function mtlsConnect(
@@ -46,7 +52,7 @@ export function mtlsConnect(
     });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Deno.errors.TimedOut(`TLS handshake not done within ${opts.timeoutMs} ms`));
+      reject(new TimeoutError("mesh connect and handshake timeout", opts.timeoutMs));
     }, opts.timeoutMs);
     socket.once("error", (err) => {
       clearTimeout(timer);
@@ -58,7 +64,7 @@ export function mtlsConnect(
       const peer = peerSpiffeId(socket);
       if (!peer) {
         socket.destroy();
-        reject(new Error("The server's certificate is not an X.509-SVID"));
+        reject(new PeerIdentityError("The server's certificate is not an X.509-SVID"));
         return;
       }
       socket.setNoDelay(true);

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { MtlsAcceptor, type MtlsConn } from "../../../src/dataplane/mesh/mtls_acceptor.ts";
 import { mtlsConnect } from "../../../src/dataplane/mesh/mtls_connector.ts";
+import { TimeoutError } from "../../../src/core/abort.ts";
 import { PeerIdentityError, SpiffeId } from "../../../src/security/mod.ts";
 import { testCa, testSvid } from "../../security/_fixtures.ts";
 import { rawProvider } from "../../security/_tls_peers.ts";
@@ -133,7 +134,7 @@ Deno.test("mesh hop: a peer that never finishes the handshake times out; a close
     for await (const c of silent) held.push(c);
   })();
   try {
-    await assert.rejects(callApi(silent.addr.port, 200), Deno.errors.TimedOut);
+    await assert.rejects(callApi(silent.addr.port, 200), TimeoutError);
   } finally {
     silent.close();
     for (const c of held) c.close();
