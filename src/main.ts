@@ -59,9 +59,12 @@ const hostFacts: HostFacts = {
   },
 };
 
+const lineEncoder = new TextEncoder();
+
 /** Writes one JSON line per membership change to stdout (`--events json`). */
 function printEvent(e: MembershipEvent): void {
-  Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(e) + "\n"));
+  const line = lineEncoder.encode(JSON.stringify(e) + "\n");
+  for (let at = 0; at < line.length;) at += Deno.stdout.writeSync(line.subarray(at));
 }
 
 /** The config of `file` (the embedded default without one), or undefined after printing why not. */
@@ -189,7 +192,14 @@ async function members(
     console.log(body.trimEnd());
     return 0;
   }
-  console.log(formatMembers(JSON.parse(body) as MembersView));
+  let view: MembersView;
+  try {
+    view = JSON.parse(body);
+  } catch {
+    console.error(`skiff members: ${address} did not answer with JSON — is it skiff's admin API?`);
+    return 1;
+  }
+  console.log(formatMembers(view));
   return 0;
 }
 

@@ -477,7 +477,7 @@ const Gossip = z.strictObject({
   max_packet_bytes: z.number().int().min(576).max(65507).default(1400).describe(
     "Largest UDP packet sent; keep it under the path MTU.",
   ),
-  spiffe_id: z.string().optional().describe(
+  spiffe_id: SpiffeIdText.optional().describe(
     "This member's SPIFFE ID, announced to others (default: the identity SVID's ID).",
   ),
   services: z.array(GossipService).default([]).describe(

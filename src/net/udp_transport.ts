@@ -63,6 +63,8 @@ const BIND_ATTEMPTS = 20;
  */
 export class UdpTransport implements Transport {
   readonly address: string;
+  /** The bound port (the one picked for port 0), whatever address is advertised. */
+  readonly port: number;
   readonly maxPacketBytes: number;
   /** Counters since the transport was opened. */
   readonly stats: UdpTransportStats = {
@@ -90,6 +92,7 @@ export class UdpTransport implements Transport {
     this.#udp = udp;
     this.#tcp = tcp;
     const addr = udp.addr as Deno.NetAddr;
+    this.port = addr.port;
     const advertise = opts.advertise;
     this.address = typeof advertise === "function"
       ? advertise({ hostname: addr.hostname, port: addr.port })

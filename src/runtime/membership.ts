@@ -123,7 +123,6 @@ export class Membership {
       clock: deps.clock,
       onHandlerError: (err) => log.error("gossip handler failed (bug)", { err }),
     });
-    const port = Number(transport.address.slice(transport.address.lastIndexOf(":") + 1));
     const keyring = config.keys.length > 0 ? Keyring.create(config.keys) : undefined;
     const codec = protobufCodec({
       cluster: config.cluster,
@@ -135,7 +134,7 @@ export class Membership {
       maxPacketBytes: transport.maxPacketBytes,
     });
     const self = {
-      name: config.name ?? `${host.hostname()}-${port}`,
+      name: config.name ?? `${host.hostname()}-${transport.port}`,
       address: transport.address,
       spiffeId: config.spiffe_id ?? deps.spiffeId ?? "",
       services: config.services.map((s) => ({ ...s, labels: { ...s.labels } })),
