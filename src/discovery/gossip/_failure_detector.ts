@@ -96,9 +96,11 @@ export class FailureDetector {
       // spoke to its past, so it proves nothing about it now.
       const now = ctx.members.get(target)?.info;
       if (now?.incarnation !== incarnation || now.address !== address) return;
-      // Lifeguard: missing nacks point at our own trouble, so we slow down (not after a
-      // verify probe: it decides before the nacks are due).
-      if (!verify) ctx.awareness?.apply(Math.max(1, expectedNacks - probe.nacks));
+      // Lifeguard: missing nacks point at our own trouble, so we slow down, by one per nack
+      // missing (one when none were asked for); every helper's nack clears us. Not after a
+      // verify probe: it decides before the nacks are due.
+      const missing = expectedNacks > 0 ? expectedNacks - probe.nacks : 1;
+      if (!verify && missing > 0) ctx.awareness?.apply(missing);
       this.#hooks.failed(target);
     };
     if (verify) {

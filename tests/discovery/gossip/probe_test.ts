@@ -104,6 +104,14 @@ Deno.test("probe: with failOnNacks a probe fails once every helper has nacked", 
   assert.ok(took >= 400 && took < 410, `suspected ${took} ms after the ping`);
 });
 
+Deno.test("probe: a failed probe that every helper nacked leaves the prober's health alone", () => {
+  const { clock, node, events, step } = scripted({ ...rules, failOnNacks: true });
+  while (!events.some((e) => e.event === "suspect") && clock.monotonic() < 60_000) step();
+  assert.ok(events.some((e) => e.event === "suspect" && e.member === "dead"));
+  assert.equal(node.health, 0, "the helpers' nacks show our own network is fine");
+  node.stop();
+});
+
 Deno.test("probe: without failOnNacks a probe fails at the end of its period", () => {
   assert.equal(pingToSuspicion({ ...rules, failOnNacks: false }), 1000);
 });
