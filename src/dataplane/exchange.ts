@@ -5,6 +5,8 @@ import type { SpiffeId } from "../security/spiffe_id.ts";
 export interface PeerIdentity {
   /** The peer's SPIFFE ID, from its verified X.509-SVID. */
   readonly id: SpiffeId;
+  /** The same ID as text, for logs and the access log. */
+  readonly uri: string;
   /**
    * The `x-forwarded-client-cert` value requests from this peer carry to the local app:
    * `By=<this workload's SPIFFE ID>;URI=<the peer's>`.

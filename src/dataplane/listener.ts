@@ -307,7 +307,7 @@ export class Listener {
       d.log.warn("connection denied", {
         reason: "forbidden",
         listener: this.config.name,
-        peer: peer ? String(peer.id) : undefined,
+        peer: peer?.uri,
         xfcc: peer?.xfcc,
         remote,
         rule: decision.rule,

@@ -293,8 +293,9 @@ export class DataplaneStats implements ExchangeSink {
       listener: ex.listener,
       downstream_remote_address: ex.remote || null,
       retries: ex.retries,
-      ...(ex.grpcStatus ? { grpc_status: Number(ex.grpcStatus) } : {}),
-      ...(ex.peer ? { downstream_peer_uri_san: String(ex.peer.id) } : {}),
+      // Absent fields are left out of the line.
+      grpc_status: ex.grpcStatus ? Number(ex.grpcStatus) : undefined,
+      downstream_peer_uri_san: ex.peer?.uri,
     });
   }
 }

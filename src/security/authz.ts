@@ -77,11 +77,6 @@ export class AuthzPolicy {
     this.#allow = compiled.filter((r) => !r.deny);
   }
 
-  /** Whether a policy with connection-level rules only (no methods, no paths) suffices for TCP. */
-  get connectionLevel(): boolean {
-    return [...this.#deny, ...this.#allow].every((r) => !r.methods && !r.paths);
-  }
-
   /** Decides one request (or connection). */
   decide(req: AuthzRequest): AuthzDecision {
     for (const r of this.#deny) if (applies(r, req)) return { allowed: false, rule: r.index };

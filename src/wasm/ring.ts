@@ -50,16 +50,16 @@ export class Ring {
   #writable: WaitSpec;
   #want = 0;
 
-  /**
-   * Places a new, empty ring in `w`'s memory. Creating isolate only.
-   * @param capacityBytes data bytes, a power of two from 64 to 2^30
-   * @throws {RangeError} for any other capacity
-   */
   /** Bytes of shared memory a ring of this capacity takes (for sizing the memory). */
   static bytes(capacityBytes: number): number {
     return DATA + capacityBytes + 64; // + alignment
   }
 
+  /**
+   * Places a new, empty ring in `w`'s memory. Creating isolate only.
+   * @param capacityBytes data bytes, a power of two from 64 to 2^30
+   * @throws {RangeError} for any other capacity
+   */
   static create(w: SharedWasm, capacityBytes: number): Ring {
     const cap = capacityBytes;
     if (!Number.isInteger(cap) || cap < MIN_CAPACITY || cap > MAX_CAPACITY || (cap & (cap - 1))) {

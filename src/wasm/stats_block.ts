@@ -72,15 +72,15 @@ export class StatsBlock {
   #cells: number;
   #keys: number;
 
-  /**
-   * Places an empty stats block in `w`'s memory. Creating isolate only.
-   * @throws {RangeError} for sizes out of range
-   */
   /** Bytes of shared memory a block with these options takes (for sizing the memory). */
   static bytes(opts: StatsBlockOptions): number {
     return layout(opts).bytes + 64; // + alignment
   }
 
+  /**
+   * Places an empty stats block in `w`'s memory. Creating isolate only.
+   * @throws {RangeError} for sizes out of range
+   */
   static create(w: SharedWasm, opts: StatsBlockOptions): StatsBlock {
     const { maxSeries, maxCells, keyBytes } = opts;
     for (

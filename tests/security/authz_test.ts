@@ -35,13 +35,11 @@ Deno.test("AuthzPolicy: the allow/deny matrix", () => {
   }
 });
 
-Deno.test("AuthzPolicy: an empty policy denies everything; identity-only rules suit TCP", () => {
+Deno.test("AuthzPolicy: an empty policy denies everything; identity-only rules decide a connection", () => {
   assert.deepEqual(new AuthzPolicy([]).decide({ peer: web }), { allowed: false, rule: -1 });
   const tcp = new AuthzPolicy([{ from: [{ trust_domain: "shop.test" }] }]);
-  assert.equal(tcp.connectionLevel, true);
   assert.equal(tcp.decide({ peer: dev }).allowed, true);
   assert.equal(tcp.decide({ peer: other }).allowed, false);
-  assert.equal(policy.connectionLevel, false);
 });
 
 Deno.test("AuthzPolicy: an invalid matcher is refused when the policy is built", () => {

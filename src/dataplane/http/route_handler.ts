@@ -25,7 +25,7 @@ const NOT_NORMAL_PATH = /\/\.\.?(?:\/|$)|\/\/|%|\\/;
 function forbidden(req: ProxyRequest, ex: Exchange): ProxyResponse {
   const grpc = isGrpc(getHeader(req.headers, "content-type"));
   if (grpc) ex.grpcStatus = String(grpcStatusForFailure("forbidden"));
-  const who = ex.peer ? String(ex.peer.id) : "a client without a SPIFFE ID";
+  const who = ex.peer?.uri ?? "a client without a SPIFFE ID";
   return localReply("forbidden", `${who} may not ${req.method} ${req.path}`, grpc);
 }
 
@@ -111,7 +111,7 @@ export class RouteHandler implements HttpHandler {
     this.#log.warn("request denied", {
       reason: "forbidden",
       listener: ex.listener,
-      peer: ex.peer ? String(ex.peer.id) : undefined,
+      peer: ex.peer?.uri,
       xfcc: ex.peer?.xfcc,
       method: req.method,
       path,

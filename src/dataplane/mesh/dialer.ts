@@ -8,7 +8,7 @@ import { mtlsConnect } from "./mtls_connector.ts";
 import { MESH_TCP_ALPN } from "./secure_listener.ts";
 
 /** ALPN of the HTTP mesh hop. */
-export const MESH_HTTP_ALPN = ["h2"];
+export const MESH_HTTP_ALPN = "h2";
 
 /** The mesh dialer presenting `source`'s current SVID on every new hop. */
 export function meshDialer(source: SvidProvider): MeshDialer {
@@ -37,7 +37,7 @@ export function meshDialer(source: SvidProvider): MeshDialer {
     return c.conn;
   };
   return {
-    dial: (ep, cluster, timeoutMs) => hop(ep, cluster, timeoutMs, MESH_HTTP_ALPN[0]),
+    dial: (ep, cluster, timeoutMs) => hop(ep, cluster, timeoutMs, MESH_HTTP_ALPN),
     dialTcp: (ep, cluster, timeoutMs) => hop(ep, cluster, timeoutMs, MESH_TCP_ALPN),
   };
 }

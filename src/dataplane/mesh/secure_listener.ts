@@ -32,8 +32,9 @@ export async function listenSecure(
     accept: async () => {
       const c = await acceptor.accept();
       if (!c) return null;
-      const xfcc = `By=${source.current().id};URI=${c.peer}`;
-      return { conn: c.conn, peer: { id: c.peer, xfcc }, alpn: c.alpn };
+      const uri = String(c.peer);
+      const xfcc = `By=${source.current().id};URI=${uri}`;
+      return { conn: c.conn, peer: { id: c.peer, uri, xfcc }, alpn: c.alpn };
     },
     close: () => acceptor.close(),
   };

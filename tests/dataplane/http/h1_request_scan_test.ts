@@ -120,6 +120,7 @@ Deno.test("scanRequestHead agrees with the strict parser on generated heads", ()
     "127.0.0.1:8080",
     "a".repeat(40),
   );
+  let scanned = 0;
   fc.assert(
     fc.property(
       method,
@@ -130,9 +131,15 @@ Deno.test("scanRequestHead agrees with the strict parser on generated heads", ()
         const text = `${m} ${t} ${v}\r\n` + fields.map(([n, x]) => `${n}:${x}\r\n`).join("") +
           "\r\n";
         const fast = scan(text);
-        if (fast !== null) assert.deepEqual(fast, strict(text), JSON.stringify(text));
+        if (fast !== null) {
+          scanned++;
+          assert.deepEqual(fast, strict(text), JSON.stringify(text));
+        }
       },
     ),
     { numRuns: 3000, seed: 11 },
   );
+  // The comparison means something only if the fast path took some of the heads (108 of
+  // 3000 with this seed: most generated heads are for the strict path).
+  assert.ok(scanned >= 50, `the fast path scanned only ${scanned} of 3000 heads`);
 });
