@@ -82,9 +82,15 @@ export class PushPull {
     return undefined;
   }
 
-  #merge(state: readonly MemberInfo[], peer: string): void {
+  /**
+   * @param state the peer's full state, the peer itself first
+   * @param address where the state came from (the peer's transport address)
+   */
+  #merge(state: readonly MemberInfo[], address: string): void {
     const ctx = this.#ctx;
     const independent = ctx.config.independentConfirmations;
+    // Messages name their sender by member name, as gossip does; packets come from addresses.
+    const peer = state[0]?.name ?? address;
     for (const info of state) {
       // A peer's "dead" is only a suspicion here (as memberlist does): the member gets its
       // chance to refute, and two healed halves do not kill each other off.
@@ -108,7 +114,7 @@ export class PushPull {
         if (info.state === "dead") {
           this.#updates.update(
             { type: "dead", name: info.name, incarnation: info.incarnation, from: peer },
-            peer,
+            address,
           );
         }
         continue;
@@ -116,10 +122,10 @@ export class PushPull {
       // A member first heard of as suspect or dead in a full state is learned as it is.
       if (!ctx.members.has(info.name) && info.state !== "alive" && info.name !== ctx.self.name) {
         if (info.state === "suspect") {
-          this.#updates.update({ type: "alive", member: { ...info, state: "alive" } }, info.name);
+          this.#updates.update({ type: "alive", member: { ...info, state: "alive" } }, address);
         } else continue;
       }
-      this.#updates.update(msg, info.name);
+      this.#updates.update(msg, address);
     }
   }
 }
