@@ -19,6 +19,7 @@
  * @module
  */
 import tls from "node:tls";
+import { percentile } from "../../src/demo/summary.ts";
 import {
   connectOptions,
   loadSvidDir,
@@ -115,10 +116,7 @@ async function handshakes(args: string[]): Promise<Record<string, unknown>> {
   await Promise.all(Array.from({ length: Number(concText) }, loop));
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies.length
-      ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]
-      : 0;
+  const pct = (p: number) => latencies.length ? percentile(latencies, p * 100) : 0;
   return {
     ok: latencies.length,
     errors,

@@ -1,4 +1,5 @@
 import type { Blame, CrashSample, FalseCounts, JoinSample, RunResult } from "./run_scenario.ts";
+import { percentile } from "../../src/demo/summary.ts";
 
 /** Mean, median, 99th percentile (nearest rank) and maximum of some samples. */
 export interface Summary {
@@ -13,12 +14,11 @@ export interface Summary {
 export function summarize(xs: readonly number[]): Summary | undefined {
   if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
-  const rank = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
   return {
     count: s.length,
     mean: s.reduce((a, b) => a + b, 0) / s.length,
-    p50: rank(0.5),
-    p99: rank(0.99),
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
     max: s[s.length - 1],
   };
 }

@@ -1,10 +1,10 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 
 /**
- * deflate-raw for packet bodies, through node:zlib's synchronous calls: for a 1.2 KB body they
- * took ≈ 11 µs to compress and ≈ 5 µs to inflate, against ≈ 52 µs and ≈ 32 µs through the
- * async `CompressionStream("deflate-raw")` (bench/gossip_wire_bench.ts measures the packet
- * paths). Private to wire/.
+ * deflate-raw for packet bodies, through node:zlib's synchronous calls (the async
+ * `CompressionStream` would put an await on the protocol path, which is callback-driven);
+ * `deno bench -A bench/gossip_wire_bench.ts` measures the packet paths with and without it.
+ * Private to wire/.
  * @module
  */
 

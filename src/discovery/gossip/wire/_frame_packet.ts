@@ -39,8 +39,8 @@ export interface EncodeOptions {
   /** When given, the body is encrypted with AES-GCM under the keyring's primary key. */
   keyring?: Keyring;
   /**
-   * Deflate the body, kept only when that makes it smaller (default false). It costs ≈ 10 µs
-   * per 1 KB packet; bench/gossip_wire_bench.ts shows when it pays.
+   * Deflate the body, kept only when that makes it smaller (default false);
+   * `deno bench -A bench/gossip_wire_bench.ts` shows what it costs and when it pays.
    */
   compress?: boolean;
   /**

@@ -9,7 +9,7 @@ export interface ReplayGuardOptions {
    * (default 30 000). It must exceed the worst clock skew between nodes plus delivery delay.
    */
   windowMs?: number;
-  /** Most nonces remembered at once (default 65 536, about 2 MiB); see the class notes. */
+  /** Most nonces remembered at once (default 65 536); see the class notes. */
   maxEntries?: number;
 }
 
