@@ -18,5 +18,5 @@ export {
 export { RawConn, type RawResponse, readWithin } from "./raw_conn.ts";
 export { concatBytes } from "../../src/core/mod.ts";
 export { randomBytes, sha256 } from "./bytes.ts";
-export { freePort, waitFor } from "./wait.ts";
+export { freePort, waitFor, within } from "./wait.ts";
 export { promtoolCheck, promtoolInstalled } from "./promtool.ts";

@@ -34,3 +34,23 @@ export function freePort(): number {
   l.close();
   return port;
 }
+
+/**
+ * Settles like `p`, or rejects naming `what` when `ms` of real time pass first.
+ *
+ * @example
+ * ```ts
+ * const res = await within("the response", fetch(url));
+ * ```
+ */
+export async function within<T>(what: string, p: Promise<T>, ms = 20_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

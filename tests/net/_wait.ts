@@ -1,21 +1,9 @@
 import type { Transport } from "../../src/net/transport.ts";
+import { within as harnessWithin } from "../_harness/wait.ts";
 
 /** Settles like `p`, or rejects naming `what` when `ms` of real time pass first. */
-export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let id: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        id = setTimeout(
-          () => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(id);
-  }
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return harnessWithin(what, p, ms);
 }
 
 /** A packet as a test saw it. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { waitFor } from "../_harness/wait.ts";
 import type { MessageStream } from "../../src/net/transport.ts";
 import { UdpTransport } from "../../src/net/udp_transport.ts";
 import { within } from "./_wait.ts";
@@ -69,7 +70,7 @@ Deno.test("UdpTransport: bad input is counted, never thrown", async () => {
     });
     t.send(u.address, new Uint8Array([1]));
     t.send(u.address, new Uint8Array([2]));
-    await waitUntil(() => inbox.length === 1);
+    await waitFor("the packet", () => inbox.length === 1, 5000);
     assert.equal(u.stats.handlerErrors, 1);
     assert.equal(errors.length, 1);
     await u.close();
@@ -81,12 +82,3 @@ Deno.test("UdpTransport: bad input is counted, never thrown", async () => {
 Deno.test("UdpTransport: listen rejects a maxPacketBytes no datagram can carry", async () => {
   await assert.rejects(UdpTransport.listen({ maxPacketBytes: 70_000 }), RangeError);
 });
-
-/** Polls `cond` every few ms until true, failing after 5 s. */
-async function waitUntil(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("Timed out waiting for a condition");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

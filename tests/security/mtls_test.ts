@@ -12,7 +12,7 @@ import {
   writeSvidFiles,
 } from "../../src/security/mod.ts";
 import { MetricsRegistry } from "../../src/telemetry/mod.ts";
-import { waitFor } from "../_harness/mod.ts";
+import { waitFor, within } from "../_harness/mod.ts";
 import { connect, echo, rawProvider, startMtlsServer } from "./_tls_peers.ts";
 import { HOUR, testCa, testSvid } from "./_fixtures.ts";
 
@@ -243,11 +243,12 @@ Deno.test("rotation: new handshakes get the new SVID and bundle, open connection
     open.push(fromOtherCa.socket);
 
     // The connection opened before the rotation still works, with the old certificates.
-    await withDeadline(
+    await within(
+      "traffic after the rotation",
       (async () => {
         while (echoes <= echoesAtRotation) await new Promise((r) => before.socket.once("data", r));
       })(),
-      "traffic after the rotation",
+      10_000,
     );
     stop = true;
     await traffic;
@@ -263,15 +264,3 @@ Deno.test("rotation: new handshakes get the new SVID and bundle, open connection
     await Deno.remove(clientDir, { recursive: true });
   }
 });
-
-async function withDeadline<T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -18,22 +18,12 @@ import { H2Connection, type H2Settings } from "../../../src/dataplane/http2/h2_c
 import type { H2Stream } from "../../../src/dataplane/http2/h2_stream.ts";
 import { HpackDecoder } from "../../../src/dataplane/http2/hpack_decoder.ts";
 import { HpackEncoder } from "../../../src/dataplane/http2/hpack_encoder.ts";
+import { within } from "../../_harness/wait.ts";
 
 /** Deadline for anything a test waits on. */
 export const DEADLINE_MS = 20_000;
 
-/** Rejects with a message naming `what` unless `p` settles within `ms`. */
-export async function within<T>(what: string, p: Promise<T>, ms = DEADLINE_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { within };
 
 /** Reads a stream's body to the end. */
 export async function readAll(stream: H2Stream): Promise<Uint8Array<ArrayBuffer>> {
