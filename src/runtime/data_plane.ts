@@ -31,6 +31,10 @@ export interface DataPlaneDeps {
    * when it returns undefined, a cluster serves its configured endpoints.
    */
   resolver?: (cluster: ClusterConfig) => Resolver | undefined;
+}
+
+/** What a data plane using mutual TLS gets at start, once the identity is loaded. */
+export interface DataPlaneIdentity {
   /** Opens the hops of clusters with `tls.mode: mtls`; required when any cluster has it. */
   mesh?: MeshDialer;
   /** Binds listeners with `tls.mode: mtls`; required when any listener has it. */
@@ -63,11 +67,11 @@ export class DataPlane {
    * @throws (as a rejection) when a listener cannot be bound; the ones already bound are
    *   closed again
    */
-  async start(): Promise<void> {
+  async start(identity: DataPlaneIdentity = {}): Promise<void> {
     const d = this.#deps;
     const stats = this.stats;
     const now = () => d.clock.monotonic();
-    const mesh = d.mesh;
+    const mesh = identity.mesh;
     const pools: PoolFactory = (ep, c) => {
       if (c.tls.mode === "mtls") {
         if (!mesh) throw new Error(`cluster "${c.name}" uses mtls but no identity is loaded`);
@@ -126,9 +130,9 @@ export class DataPlane {
           sink: stats,
           events: stats.listenerEvents(l.name),
           reusePort: d.reusePort,
-          secure: d.secure,
+          secure: identity.secure,
           authz,
-          mesh: d.mesh,
+          mesh,
         });
         await listener.start();
         this.listeners.push(listener);

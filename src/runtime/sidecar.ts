@@ -1,4 +1,4 @@
-import type { Config, ListenerConfig } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import type { Clock, Logger, Rng } from "../core/mod.ts";
 import { AdminServer } from "../control/admin.ts";
 import {
@@ -9,8 +9,6 @@ import {
 } from "../telemetry/mod.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import { DataPlane } from "./data_plane.ts";
-import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
-import type { SecureAcceptor } from "../dataplane/mesh/secure_acceptor.ts";
 import { meshFor, openIdentity, secureFor } from "./identity.ts";
 import type { Membership, MembershipDeps } from "./membership.ts";
 import { gossipResolver, startMembership } from "./start_membership.ts";
@@ -38,8 +36,6 @@ export class Sidecar {
   admin: AdminServer | undefined;
   readonly #deps: SidecarDeps;
   readonly #accessLog: AccessLogSink;
-  #mesh: MeshDialer | undefined;
-  #secure: ((l: ListenerConfig) => Promise<SecureAcceptor>) | undefined;
   #ready = false;
 
   constructor(config: Config, deps: SidecarDeps) {
@@ -55,12 +51,6 @@ export class Sidecar {
       registry: this.registry,
       accessLog: this.#accessLog,
       resolver: (c) => gossipResolver(this.membership, c),
-      // Known once the identity is loaded in start(), before any cluster connects.
-      mesh: {
-        dial: (ep, c, ms) => this.#mesh!.dial(ep, c, ms),
-        dialTcp: (ep, c, ms) => this.#mesh!.dialTcp(ep, c, ms),
-      },
-      secure: (l) => this.#secure!(l),
     });
   }
 
@@ -95,8 +85,8 @@ export class Sidecar {
     this.dataPlane.stats.watchClusters(this.registry, () => this.dataPlane.views());
     try {
       this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
-      this.#mesh = await meshFor(this.config, this.identity);
-      this.#secure = await secureFor(this.config, this.identity, {
+      const mesh = await meshFor(this.config, this.identity);
+      const secure = await secureFor(this.config, this.identity, {
         registry: this.registry,
         log: d.log,
         reusePort: d.reusePort,
@@ -108,7 +98,7 @@ export class Sidecar {
         onEvent: d.membership?.onEvent,
         spiffeId: this.identity?.current().id.toString(),
       });
-      await this.dataPlane.start();
+      await this.dataPlane.start({ mesh, secure });
       this.admin = startAdmin(this.config, {
         config: () => this.config,
         clusters: () => this.dataPlane.views(),

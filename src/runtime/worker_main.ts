@@ -151,8 +151,6 @@ class DataPlaneWorker {
       accessLog: msg.config.access_log.sink === "off" ? offAccessLog : this.#accessLog,
       reusePort: true,
       worker: String(this.#start.index),
-      mesh,
-      secure,
       resolver: (c) => {
         if (c.discovery.type !== "gossip") return undefined;
         const r = new StaticResolver(this.#discovered.get(c.name) ?? []);
@@ -161,7 +159,7 @@ class DataPlaneWorker {
       },
     });
     try {
-      await plane.start();
+      await plane.start({ mesh, secure });
     } catch (err) {
       await plane.stop();
       this.#send(Rec.failed, { version: msg.version, error: String((err as Error)?.message) });
