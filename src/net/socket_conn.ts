@@ -134,7 +134,12 @@ export class SocketConn implements ByteConn {
   }
 }
 
-/** Received bytes queued before the socket is paused (flow control towards the peer). */
+/**
+ * Received bytes queued before the socket is paused (flow control towards the peer). Large,
+ * because a pause risks Deno 2.9.6 losing the end of stream (see the constructor): at 1 MiB a
+ * 16 MiB upload through a mesh hop lost it every time (`deno task bench:mesh`, half-close
+ * column); the price is up to this much memory per busy connection.
+ */
 const HIGH_WATER_BYTES = 16 * 1024 * 1024;
 
 function netAddr(hostname: string | undefined, port: number | undefined): Deno.NetAddr {
