@@ -21,8 +21,11 @@ export { formatAddress, parseAddress, type SocketAddress } from "./address.ts";
 export {
   type ClusterConfig,
   type Config,
+  type DrainConfig,
   type HeaderMatchConfig,
   type ListenerConfig,
+  type ReloadConfig,
+  type ReloadGuardName,
   type RetryPolicyConfig,
   type RouteConfig,
 } from "./schema.ts";

@@ -504,6 +504,38 @@ const Workers = z.union([
       } — use 0 beside one service, "auto" for one per CPU`,
 });
 
+const DrainSection = z.strictObject({
+  timeout: Duration.prefault("30s").describe(
+    "How long in-flight requests, streams and tunnels get to finish once a drain starts " +
+      "(SIGTERM, POST /drain, a hot restart, a listener removed by a reload); whatever is " +
+      "still open then is closed.",
+  ),
+  idle_timeout: Duration.prefault("1s").describe(
+    "During a drain, an HTTP/1.1 keep-alive connection idle this long is closed; a busy one " +
+      "gets connection: close on its next response.",
+  ),
+});
+
+const ReloadGuard = z.enum(["route_removed", "no_route", "rerouted"]);
+
+const Reload = z.strictObject({
+  watch: z.boolean().default(true).describe(
+    "Reload when the config file changes (SIGHUP and POST /reload always reload).",
+  ),
+  shadow: z.boolean().default(false).describe(
+    "Before activating a new version, replay the last request heads through its routes; " +
+      "report routes that would change or disappear (log and /config/diff).",
+  ),
+  shadow_requests: z.number().int().min(1).max(100_000).default(1000).describe(
+    "How many recent request heads the shadow check keeps (all listeners together).",
+  ),
+  guards: z.array(ReloadGuard).default(["route_removed"]).describe(
+    "With shadow on, refuse a version when a recorded request would: lose the route that " +
+      "served it (route_removed), match no route at all (no_route), or go to another route " +
+      "or cluster (rerouted).",
+  ),
+});
+
 /** The whole skiff configuration file. */
 export const ConfigSchema = z.strictObject({
   admin: Admin.optional().describe("The admin HTTP server; not started when absent."),
@@ -520,6 +552,10 @@ export const ConfigSchema = z.strictObject({
   gossip: Gossip.optional().describe(
     "Membership and service discovery by gossip (SWIM); not started when absent.",
   ),
+  drain: DrainSection.prefault({}).describe(
+    "Graceful drain: how long in-flight work may take to finish.",
+  ),
+  reload: Reload.prefault({}).describe("Hot reload of this file, and its shadow check."),
   workers: Workers.default(0).describe(
     'Data-plane Workers: 0 serves in the main isolate (a sidecar); N or "auto" (one per CPU) ' +
       "runs N Workers that share the listeners (SO_REUSEPORT) and one shared-memory stats block.",
@@ -534,6 +570,12 @@ export type ListenerConfig = Config["listeners"][number];
 export type RouteConfig = ListenerConfig["routes"][number];
 /** One cluster of a validated configuration. */
 export type ClusterConfig = Config["clusters"][number];
+/** The drain section of a validated configuration. */
+export type DrainConfig = Config["drain"];
+/** The reload section of a validated configuration. */
+export type ReloadConfig = Config["reload"];
+/** A shadow-check guard of the reload section. */
+export type ReloadGuardName = ReloadConfig["guards"][number];
 /** The gossip section of a validated configuration. */
 export type GossipConfig = NonNullable<Config["gossip"]>;
 /** The authorization policy of a listener. */

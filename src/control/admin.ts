@@ -3,6 +3,7 @@ import { formatAddress, type SocketAddress } from "../config/address.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ClusterView } from "../dataplane/cluster_view.ts";
 import type { MembersView } from "../discovery/member_view.ts";
+import type { LifecycleHooks } from "./lifecycle.ts";
 import {
   type MetricsRegistry,
   PROMETHEUS_CONTENT_TYPE,
@@ -18,8 +19,12 @@ export interface AdminSource {
   /** Gossip membership as `/members` shows it; absent when gossip is off. */
   members?: () => MembersView;
   registry: MetricsRegistry;
-  /** True once every listener is bound. */
+  /** True once every listener is bound and the first config is active, until a drain starts. */
   ready(): boolean;
+  /** `POST /reload` and `POST /drain`; answered 404 when absent. */
+  hooks?: LifecycleHooks;
+  /** The last shadow check's report (`/config/diff`); absent when `reload.shadow` is off. */
+  configDiff?: () => unknown;
 }
 
 /**

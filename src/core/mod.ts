@@ -9,5 +9,6 @@ export { requestId } from "./ids.ts";
 export { mathRng, type Rng, seededRng } from "./rng.ts";
 export { throwIfAborted, TimeoutError } from "./abort.ts";
 export { Cancel } from "./cancel.ts";
+export { Drain } from "./drain.ts";
 export { TimerWheel } from "./timer_wheel.ts";
 export { concatBytes } from "./concat_bytes.ts";
