@@ -10,5 +10,6 @@ export { mathRng, type Rng, seededRng } from "./rng.ts";
 export { throwIfAborted, TimeoutError } from "./abort.ts";
 export { Cancel } from "./cancel.ts";
 export { Drain } from "./drain.ts";
+export { Serial } from "./serial.ts";
 export { TimerWheel } from "./timer_wheel.ts";
 export { concatBytes } from "./concat_bytes.ts";

@@ -110,6 +110,17 @@ export class ClusterRuntime {
     return this.#poolsByKey.get(host.key);
   }
 
+  /**
+   * Takes the pools `from` (the same cluster in an older config version) has open to the
+   * endpoints this one also has, so that they outlive `from` (pools are shared, see
+   * `SharedPools`).
+   */
+  adoptPools(from: ClusterRuntime): void {
+    for (const h of this.#hosts.values()) {
+      if (from.#poolsByKey.has(h.key)) this.pool(h);
+    }
+  }
+
   /** True when the retry budget allows one more retry now (counts a refusal). */
   retryBudgetAllows(): boolean {
     const b = this.config.retry_budget;

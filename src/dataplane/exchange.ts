@@ -57,6 +57,8 @@ export class Exchange {
   peer: PeerIdentity | undefined = undefined;
   /** Set by the proxy core: releases the upstream host's in-flight slot when the exchange ends. */
   onEnd: ExchangeEndHook | null = null;
+  /** The config version the request holds until it ends (see `ConfigVersion`). */
+  pinned: { release(): void } | null = null;
 
   constructor(listener: string, remote: string, start: number, startWall: number) {
     this.listener = listener;

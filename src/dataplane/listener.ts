@@ -1,13 +1,13 @@
 import type { ListenerConfig } from "../config/schema.ts";
-import type { Clock, Logger, TimerWheel } from "../core/mod.ts";
+import { type Clock, Drain, type Logger, type TimerWheel } from "../core/mod.ts";
 import { ConnReader } from "../net/conn_reader.ts";
-import type { ClusterRuntime } from "./cluster.ts";
+import type { ConfigVersion, ListenerVersion } from "./config_version.ts";
 import { type Detected, detectProtocol } from "./detect.ts";
 import { Exchange, type ExchangeSink, type PeerIdentity } from "./exchange.ts";
-import type { ListenerAuthz } from "./http/route_handler.ts";
 import type { MeshDialer } from "./mesh/mesh_dialer.ts";
 import type { SecureAcceptor, SecureConn } from "./mesh/secure_acceptor.ts";
 import type { HttpHandler } from "./http/handler.ts";
+import type { ProxyRequest, ProxyResponse } from "./http/message.ts";
 import { H1ServerConnection } from "./http/h1_server.ts";
 import { serveH2 } from "./http/h2_server.ts";
 import { proxyTcp } from "./tcp/tcp_proxy.ts";
@@ -32,16 +32,12 @@ export interface ListenerDeps {
   clock: Clock;
   wheel: TimerWheel;
   log: Logger;
-  handler: HttpHandler;
-  clusters: ReadonlyMap<string, ClusterRuntime>;
   sink: ExchangeSink;
   events: ListenerEvents;
   /** Bind with SO_REUSEPORT (several processes or Workers on one port). */
   reusePort?: boolean;
   /** Binds the acceptor of a `tls.mode: mtls` listener (required for those). */
   secure?: (config: ListenerConfig) => Promise<SecureAcceptor>;
-  /** The listener's authorization policy; for TCP it decides per connection. */
-  authz?: ListenerAuthz;
   /** Opens mutual-TLS hops to clusters with `tls.mode: mtls`. */
   mesh?: MeshDialer;
 }
@@ -56,18 +52,80 @@ const OVERFLOW = new TextEncoder().encode(
  * HTTP (HTTP/1.1 with skiff's codec; HTTP/2 prior knowledge handed to the HTTP/2 server), as
  * opaque TCP, or — for `auto` — whichever the first bytes show, within the detection
  * timeout. Ports listed in `server_first_ports` skip detection (the client speaks second).
+ *
+ * It serves its current config version (`update` switches it on a reload, keeping the
+ * socket): a connection keeps the listener settings it was accepted with, each HTTP request
+ * and stream holds the version current at its start until it ends, a TCP tunnel the one
+ * current when it was accepted. `drain` stops accepting and asks every connection to finish.
  */
 export class Listener {
-  readonly config: ListenerConfig;
+  readonly name: string;
   readonly #d: ListenerDeps;
+  #version: ConfigVersion;
+  #lv: ListenerVersion;
   #listener: Deno.TcpListener | undefined;
   #secure: SecureAcceptor | undefined;
   #conns = new Set<Deno.Conn>();
   #accepting: Promise<void> | undefined;
+  readonly #drain = new Drain();
+  #drained: PromiseWithResolvers<void> | undefined;
+  /** The version was given back (closed with force). */
+  #closed = false;
+  /** What the HTTP servers call: routes each request under the version current at its start. */
+  readonly #handler: HttpHandler = {
+    handle: (req: ProxyRequest, ex: Exchange): Promise<ProxyResponse> => {
+      ex.pinned = this.#version.retain();
+      return this.#lv.handler.handle(req, ex);
+    },
+    finish: (ex: Exchange): void => {
+      this.#d.sink.finish(ex);
+      const pinned = ex.pinned;
+      if (pinned !== null) {
+        ex.pinned = null;
+        pinned.release();
+      }
+    },
+  };
 
-  constructor(config: ListenerConfig, deps: ListenerDeps) {
-    this.config = config;
+  /**
+   * @param version the config version to serve; must have a listener called `name`
+   * @param name the listener's name
+   */
+  constructor(version: ConfigVersion, name: string, deps: ListenerDeps) {
+    this.name = name;
     this.#d = deps;
+    const lv = version.listener(name);
+    if (!lv) throw new RangeError(`Config version ${version.id} has no listener "${name}"`);
+    this.#version = version.retain();
+    this.#lv = lv;
+  }
+
+  /** The listener's settings in its current version (connections keep the ones they started with). */
+  get config(): ListenerConfig {
+    return this.#lv.config;
+  }
+
+  /** The version new connections and requests get. */
+  get version(): ConfigVersion {
+    return this.#version;
+  }
+
+  /** True once `drain` was called. */
+  get draining(): boolean {
+    return this.#drain.draining;
+  }
+
+  /**
+   * Serves `version` from now on: new connections get its settings, new requests its routes
+   * and clusters. The socket stays bound; its address and TLS mode must not differ.
+   */
+  update(version: ConfigVersion): void {
+    const lv = version.listener(this.name);
+    if (!lv) throw new RangeError(`Config version ${version.id} has no listener "${this.name}"`);
+    const old = this.#version;
+    this.#version = version.retain();
+    this.#lv = lv;
+    old.release();
   }
 
   /** The bound address (the actual port when the config asked for port 0). */
@@ -100,12 +158,30 @@ export class Listener {
     this.#accepting = this.#acceptLoop();
   }
 
-  /** Stops accepting; with `force`, also closes open connections. */
+  /**
+   * Stops accepting and asks every connection to finish: HTTP/1.1 ones close after their
+   * response in flight (or once idle for `drain.idle_timeout`), HTTP/2 ones get GOAWAY, TCP
+   * tunnels and upgraded connections run until they end. Resolves when no connection is left;
+   * `close(true)` ends the rest at a deadline.
+   */
+  drain(): Promise<void> {
+    if (!this.#drained) {
+      this.#drained = Promise.withResolvers<void>();
+      this.#stopAccepting();
+      this.#drain.start();
+      if (this.#conns.size === 0) this.#drained.resolve();
+    }
+    return this.#drained.promise;
+  }
+
+  /** Open connections (for the drain's progress). */
+  get openConnections(): number {
+    return this.#conns.size;
+  }
+
+  /** Stops accepting; with `force`, also closes open connections. Releases the version. */
   async close(force = true): Promise<void> {
-    try {
-      this.#listener?.close();
-    } catch { /* closed */ }
-    this.#secure?.close();
+    this.#stopAccepting();
     if (force) {
       for (const c of this.#conns) {
         try {
@@ -114,6 +190,17 @@ export class Listener {
       }
     }
     await this.#accepting;
+    if (force && !this.#closed) {
+      this.#closed = true;
+      this.#version.release();
+    }
+  }
+
+  #stopAccepting(): void {
+    try {
+      this.#listener?.close();
+    } catch { /* closed */ }
+    this.#secure?.close();
   }
 
   async #acceptLoop(): Promise<void> {
@@ -145,6 +232,7 @@ export class Listener {
     serve().finally(() => {
       this.#conns.delete(conn);
       this.#d.events.onConnection(-1);
+      if (this.#conns.size === 0) this.#drained?.resolve();
     });
   }
 
@@ -264,10 +352,12 @@ export class Listener {
       clock: d.clock,
       wheel: d.wheel,
       log: d.log,
-      handler: d.handler,
+      handler: this.#handler,
       onMalformed: (reason) => d.events.onMalformed(reason),
       onTimeout: (which) => d.events.onTimeout(which),
       peer,
+      drain: this.#drain,
+      drainIdleTimeoutMs: this.#version.config.drain.idle_timeout,
     });
     await server.serve();
   }
@@ -285,11 +375,12 @@ export class Listener {
       clock: d.clock,
       wheel: d.wheel,
       log: d.log,
-      handler: d.handler,
+      handler: this.#handler,
       idleTimeoutMs: cfg.timeouts.idle,
       maxHeaderListSize: cfg.limits.max_request_header_bytes,
       onMalformed: (reason) => d.events.onMalformed(reason),
       peer,
+      drain: this.#drain,
     });
   }
 
@@ -299,11 +390,28 @@ export class Listener {
     remote: string,
     peer?: PeerIdentity,
   ): Promise<void> {
+    // The tunnel holds the version current now for its whole life.
+    const version = this.#version.retain();
+    try {
+      await this.#tunnel(conn, reader, remote, version.listener(this.name)!, version, peer);
+    } finally {
+      version.release();
+    }
+  }
+
+  async #tunnel(
+    conn: Deno.TcpConn,
+    reader: ConnReader,
+    remote: string,
+    lv: ListenerVersion,
+    version: ConfigVersion,
+    peer: PeerIdentity | undefined,
+  ): Promise<void> {
     const d = this.#d;
     // The listener's policy decides per connection, on every TCP path (mTLS or plain).
-    const decision = d.authz?.policy?.decide({ peer: peer?.id });
+    const decision = lv.authz?.policy?.decide({ peer: peer?.id });
     if (decision && !decision.allowed) {
-      d.authz!.onDenied();
+      lv.authz!.onDenied();
       d.log.warn("connection denied", {
         reason: "forbidden",
         listener: this.config.name,
@@ -314,8 +422,8 @@ export class Listener {
       });
       return this.#closeQuietly(conn);
     }
-    const tcp = this.config.tcp;
-    const cluster = tcp ? d.clusters.get(tcp.cluster) : undefined;
+    const tcp = lv.config.tcp;
+    const cluster = tcp ? version.clusters.get(tcp.cluster) : undefined;
     if (!tcp || !cluster) {
       d.log.warn("no tcp route for a non-HTTP connection", { listener: this.config.name, remote });
       return this.#closeQuietly(conn);

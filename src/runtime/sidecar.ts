@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.ts";
-import type { Clock, Logger, Rng } from "../core/mod.ts";
+import { type Clock, type Logger, type Rng, Serial } from "../core/mod.ts";
 import { AdminServer } from "../control/admin.ts";
 import {
   type AccessLogSink,
@@ -8,10 +8,13 @@ import {
   registerProcessMetrics,
 } from "../telemetry/mod.ts";
 import type { SvidSource } from "../security/svid_source.ts";
+import type { LifecycleHooks, ReloadOutcome } from "../control/lifecycle.ts";
 import { DataPlane } from "./data_plane.ts";
 import { meshFor, openIdentity, secureFor } from "./identity.ts";
 import type { Membership, MembershipDeps } from "./membership.ts";
 import { gossipResolver, startMembership } from "./start_membership.ts";
+import type { Runnable } from "./lifecycle.ts";
+import { reloadFailure, restartNeeded, withRestartSections } from "./reload_sections.ts";
 
 /** What the sidecar needs from the composition root. */
 export interface SidecarDeps {
@@ -22,6 +25,8 @@ export interface SidecarDeps {
   reusePort?: boolean;
   /** Host facts and event sink for gossip membership (when the config has a gossip section). */
   membership?: Pick<MembershipDeps, "host" | "onEvent">;
+  /** What `POST /reload` and `POST /drain` on the admin API do. */
+  hooks?: LifecycleHooks;
 }
 
 /**
@@ -29,17 +34,20 @@ export interface SidecarDeps {
  * and admin server. `start` binds everything or throws (binding nothing half-way); `stop`
  * closes it all.
  */
-export class Sidecar {
-  readonly config: Config;
+export class Sidecar implements Runnable {
   readonly registry = new MetricsRegistry();
   readonly dataPlane: DataPlane;
   admin: AdminServer | undefined;
   readonly #deps: SidecarDeps;
   readonly #accessLog: AccessLogSink;
   #ready = false;
+  #config: Config;
+  #version = 1;
+  readonly #reloads = new Serial();
+  #draining: Promise<void> | undefined;
 
   constructor(config: Config, deps: SidecarDeps) {
-    this.config = config;
+    this.#config = config;
     this.#deps = deps;
     this.#accessLog = createAccessLog(config.access_log, {
       clock: deps.clock,
@@ -69,7 +77,12 @@ export class Sidecar {
     return this.dataPlane.listeners;
   }
 
-  /** True once every listener is bound. */
+  /** The effective config: the last one applied (sections that need a restart as started). */
+  get config(): Config {
+    return this.#config;
+  }
+
+  /** True once every listener is bound and the first config is active, until a drain starts. */
   get ready(): boolean {
     return this.#ready;
   }
@@ -77,9 +90,11 @@ export class Sidecar {
   /**
    * Builds and binds everything.
    *
+   * @param opts.deferAdmin bind the admin port (and start gossip, whose port the process
+   *   being replaced holds too) only in `bindAdmin`
    * @throws when a listener or the admin port cannot be bound (as a rejection)
    */
-  async start(): Promise<void> {
+  async start(opts: { deferAdmin?: boolean } = {}): Promise<void> {
     const d = this.#deps;
     registerProcessMetrics(this.registry, d.clock);
     this.dataPlane.stats.watchClusters(this.registry, () => this.dataPlane.views());
@@ -91,26 +106,60 @@ export class Sidecar {
         log: d.log,
         reusePort: d.reusePort,
       });
-      this.membership = await startMembership(this.config, {
-        ...d,
-        registry: this.registry,
-        host: d.membership?.host,
-        onEvent: d.membership?.onEvent,
-        spiffeId: this.identity?.current().id.toString(),
-      });
+      if (!opts.deferAdmin) await this.#startMembership();
       await this.dataPlane.start({ mesh, secure });
-      this.admin = startAdmin(this.config, {
-        config: () => this.config,
-        clusters: () => this.dataPlane.views(),
-        members: this.membership && (() => this.membership!.view()),
-        registry: this.registry,
-        ready: () => this.#ready,
-      }, d.log);
+      if (!opts.deferAdmin) this.#startAdmin();
     } catch (err) {
       await this.stop();
       throw err;
     }
     this.#ready = true;
+  }
+
+  /** Binds the admin port (and starts gossip) after `start({ deferAdmin: true })`. */
+  async bindAdmin(): Promise<void> {
+    if (this.admin) return;
+    this.#startAdmin();
+    if (!this.membership && this.config.gossip) await this.#startMembership();
+  }
+
+  /**
+   * Applies `config` as the next version (one reload at a time). Sections that cannot change
+   * while running (admin, gossip, identity, workers, access log) keep their running values
+   * and are named in `restartNeeded`.
+   */
+  reload(config: Config): Promise<ReloadOutcome> {
+    return this.#reloads.run(() => this.#reload(config));
+  }
+
+  async #reload(config: Config): Promise<ReloadOutcome> {
+    const restart = restartNeeded(this.#config, config);
+    const effective = withRestartSections(config, this.#config);
+    try {
+      const changes = await this.dataPlane.apply(effective);
+      this.#config = effective;
+      this.#version++;
+      const { shadow, ...rest } = changes;
+      return { ok: true, version: this.#version, changes: rest, restartNeeded: restart, shadow };
+    } catch (err) {
+      return reloadFailure(err, this.#version, restart);
+    }
+  }
+
+  /**
+   * Graceful drain: not ready any more, gossip left, listeners closed, in-flight work given
+   * `drain.timeout` to finish; then everything is closed. Idempotent.
+   */
+  drain(reason: string): Promise<void> {
+    this.#draining ??= (async () => {
+      this.#ready = false;
+      this.#deps.log.info("draining", { reason, timeout_ms: this.#config.drain.timeout });
+      await this.membership?.stop();
+      await this.dataPlane.drain(this.#config.drain.timeout);
+      await this.stop();
+      this.#deps.log.info("drained", { reason });
+    })();
+    return this.#draining;
   }
 
   /** Closes listeners, the admin server, pools and the access log. */
@@ -121,6 +170,29 @@ export class Sidecar {
     await this.admin?.close();
     await this.#accessLog.close();
     this.identity?.close();
+  }
+
+  async #startMembership(): Promise<void> {
+    const d = this.#deps;
+    this.membership = await startMembership(this.config, {
+      ...d,
+      registry: this.registry,
+      host: d.membership?.host,
+      onEvent: d.membership?.onEvent,
+      spiffeId: this.identity?.current().id.toString(),
+    });
+  }
+
+  #startAdmin(): void {
+    this.admin = startAdmin(this.config, {
+      config: () => this.config,
+      clusters: () => this.dataPlane.views(),
+      members: this.membership && (() => this.membership!.view()),
+      registry: this.registry,
+      ready: () => this.#ready,
+      hooks: this.#deps.hooks,
+      configDiff: () => this.dataPlane.shadowReport,
+    }, this.#deps.log);
   }
 }
 

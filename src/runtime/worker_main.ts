@@ -117,11 +117,15 @@ class DataPlaneWorker {
 
   async #apply(msg: { version: number; config: Config }): Promise<void> {
     if (this.#plane) {
-      // Serving configs change by restarting skiff until hot reload exists.
-      this.#send(Rec.failed, {
-        version: msg.version,
-        error: "a running Worker does not change its config; restart skiff to apply it",
-      });
+      try {
+        await this.#plane.apply(msg.config);
+      } catch (err) {
+        this.#send(Rec.failed, { version: msg.version, error: String((err as Error)?.message) });
+        return;
+      }
+      this.#version = msg.version;
+      this.#send(Rec.ready, { version: msg.version });
+      this.#report();
       return;
     }
     let mesh, secure;
@@ -153,8 +157,12 @@ class DataPlaneWorker {
       worker: String(this.#start.index),
       resolver: (c) => {
         if (c.discovery.type !== "gossip") return undefined;
-        const r = new StaticResolver(this.#discovered.get(c.name) ?? []);
-        this.#resolvers.set(c.name, r);
+        // One resolver per cluster name, shared by its versions across reloads.
+        let r = this.#resolvers.get(c.name);
+        if (!r) {
+          r = new StaticResolver(this.#discovered.get(c.name) ?? []);
+          this.#resolvers.set(c.name, r);
+        }
         return r;
       },
     });
@@ -195,9 +203,11 @@ class DataPlaneWorker {
     return this.#start.testHooks;
   }
 
-  async stop(): Promise<void> {
+  /** Closes the data plane (after draining it for up to `drainMs`) and reports `stopped`. */
+  async stop(drainMs?: number): Promise<void> {
     this.#stopping = true;
     this.#status?.cancel();
+    if (drainMs !== undefined) await this.#plane?.drain(drainMs);
     await this.#plane?.stop();
     await this.#accessLog.close();
     this.#send(Rec.stopped, {});
@@ -226,8 +236,9 @@ self.onmessage = (e: MessageEvent<WorkerStart | WorkerControl>) => {
     const w = new DataPlaneWorker(msg);
     worker = w;
     w.run().catch((err) => w.exit(`the Worker failed: ${(err as Error)?.message ?? err}`));
-  } else if (msg.kind === "stop") {
-    (worker?.stop() ?? Promise.resolve()).finally(() => self.close());
+  } else if (msg.kind === "stop" || msg.kind === "drain") {
+    const drainMs = msg.kind === "drain" ? msg.timeoutMs : undefined;
+    (worker?.stop(drainMs) ?? Promise.resolve()).finally(() => self.close());
   } else if (msg.kind === "exit" && worker?.testHooks) {
     worker.exit("exit requested by a test");
   } else if (msg.kind === "block" && worker?.testHooks) {

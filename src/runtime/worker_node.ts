@@ -5,6 +5,7 @@ import {
   type LogLevel,
   mathRng,
   type Rng,
+  Serial,
   type Timer,
 } from "../core/mod.ts";
 import type { AdminServer } from "../control/admin.ts";
@@ -25,6 +26,8 @@ import { gossipResolver, startMembership } from "./start_membership.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import { openIdentity } from "./identity.ts";
 import { startAdmin } from "./sidecar.ts";
+import type { LifecycleHooks, ReloadOutcome, Runnable } from "./lifecycle.ts";
+import { reloadFailure, restartNeeded, withRestartSections } from "./reload_sections.ts";
 import {
   Rec,
   STATUS_INTERVAL_MS,
@@ -50,6 +53,8 @@ export interface WorkerNodeDeps {
   rng?: Rng;
   /** Host facts and event sink for gossip membership (when the config has a gossip section). */
   membership?: Pick<MembershipDeps, "host" | "onEvent">;
+  /** What `POST /reload` and `POST /drain` on the admin API do. */
+  hooks?: LifecycleHooks;
 }
 
 const DEFAULT_SIZES = {
@@ -102,8 +107,7 @@ interface Slot {
  * through another. A Worker that crashes, ends or stops reporting is replaced (same index)
  * and counted in `skiff_worker_restarts_total`; the other Workers keep serving.
  */
-export class WorkerNode {
-  readonly config: Config;
+export class WorkerNode implements Runnable {
   readonly registry: MetricsRegistry;
   admin: AdminServer | undefined;
   readonly #deps: WorkerNodeDeps;
@@ -118,6 +122,12 @@ export class WorkerNode {
   #timer: Timer | undefined;
   /** Workers are kept running (replaced when they fail). */
   #running = false;
+  #draining = false;
+  #drainRun: Promise<void> | undefined;
+  readonly #reloads = new Serial();
+  #config: Config;
+  /** 1 for the first config, +1 per applied reload (Worker versions also count rollbacks). */
+  #appliedVersions = 1;
   /** The rings from the Workers are read. */
   #consuming = false;
   /** Workers declared unresponsive (they may still hold their sockets). */
@@ -140,7 +150,7 @@ export class WorkerNode {
         `A node needs at least one Worker, got ${count}; set workers: 1 or more`,
       );
     }
-    this.config = config;
+    this.#config = config;
     this.#count = count;
     this.#deps = deps;
     const sizes = { ...DEFAULT_SIZES, ...deps.sizes };
@@ -183,14 +193,20 @@ export class WorkerNode {
     this.#restarts = (reason) => restarts.labels(reason);
   }
 
-  /** Number of Workers serving the current config. */
+  /** Number of Workers serving (the current config, or the one before while a reload runs). */
   get serving(): number {
-    return this.#slots.filter((s) => s.serving === this.#version && s.worker).length;
+    return this.#slots.filter((s) => s.serving > 0 && s.worker).length;
   }
 
-  /** True once every Worker serves the config, and none has been stuck. */
+  /** True once every Worker serves the config, and none has been stuck, until a drain starts. */
   get ready(): boolean {
-    return this.#running && this.#stuck === 0 && this.serving === this.#count;
+    return this.#running && !this.#draining && this.#stuck === 0 &&
+      this.serving === this.#count;
+  }
+
+  /** The effective config: the last one applied (sections that need a restart as started). */
+  get config(): Config {
+    return this.#config;
   }
 
   /**
@@ -200,7 +216,7 @@ export class WorkerNode {
    * @throws when a Worker cannot serve the config (e.g. a port is taken) or does not report
    *   in time; every Worker is stopped again
    */
-  async start(): Promise<void> {
+  async start(opts: { deferAdmin?: boolean } = {}): Promise<void> {
     const d = this.#deps;
     // Without the flag, Deno ends the whole process the moment a Worker asks for
     // SO_REUSEPORT; `listenDatagram` exists exactly when --unstable-net was given.
@@ -217,23 +233,10 @@ export class WorkerNode {
     this.registry.gaugeFn("skiff_workers", "Data-plane Workers serving.", () => this.serving);
     try {
       this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
-      this.membership = await startMembership(this.config, {
-        clock: d.clock,
-        rng: d.rng ?? mathRng,
-        log: d.log,
-        registry: this.registry,
-        host: d.membership?.host,
-        onEvent: d.membership?.onEvent,
-        spiffeId: this.identity?.current().id.toString(),
-      });
+      if (!opts.deferAdmin) await this.#startMembership();
     } catch (err) {
       await this.stop(); // closes what did start
       throw err;
-    }
-    for (const c of this.#gossipClusters()) {
-      this.#unwatch.push(gossipResolver(this.membership, c)!.watch(() => {
-        for (const s of this.#slots) if (s.worker) this.#sendEndpoints(s, c);
-      }));
     }
     this.#running = true;
     this.#consuming = true;
@@ -247,18 +250,115 @@ export class WorkerNode {
       throw new Error(failure);
     }
     this.#timer = d.clock.setTimer(() => this.#supervise(), STATUS_INTERVAL_MS);
+    if (opts.deferAdmin) return;
     try {
-      this.admin = startAdmin(this.config, {
-        config: () => this.config,
-        clusters: () => this.clusters(),
-        members: this.membership && (() => this.membership!.view()),
-        registry: this.registry,
-        ready: () => this.ready,
-      }, d.log);
+      this.#startAdmin();
     } catch (err) {
       await this.stop();
       throw err;
     }
+  }
+
+  /** Binds the admin port (and starts gossip) after `start({ deferAdmin: true })`. */
+  async bindAdmin(): Promise<void> {
+    if (this.admin) return;
+    this.#startAdmin();
+    if (!this.membership && this.config.gossip) await this.#startMembership();
+  }
+
+  async #startMembership(): Promise<void> {
+    const d = this.#deps;
+    this.membership = await startMembership(this.config, {
+      clock: d.clock,
+      rng: d.rng ?? mathRng,
+      log: d.log,
+      registry: this.registry,
+      host: d.membership?.host,
+      onEvent: d.membership?.onEvent,
+      spiffeId: this.identity?.current().id.toString(),
+    });
+    for (const c of this.#gossipClusters()) {
+      this.#unwatch.push(gossipResolver(this.membership, c)!.watch(() => {
+        for (const s of this.#slots) if (s.worker) this.#sendEndpoints(s, c);
+      }));
+      for (const s of this.#slots) if (s.worker) this.#sendEndpoints(s, c);
+    }
+  }
+
+  #startAdmin(): void {
+    this.admin = startAdmin(this.config, {
+      config: () => this.config,
+      clusters: () => this.clusters(),
+      members: this.membership && (() => this.membership!.view()),
+      registry: this.registry,
+      ready: () => this.ready,
+      hooks: this.#deps.hooks,
+    }, this.#deps.log);
+  }
+
+  /**
+   * Sends `config` to every Worker as the next version and waits for each to apply it. When
+   * one cannot, the others go back to the running config and the reload is refused. Sections
+   * that need a restart keep their running values (`restartNeeded`).
+   */
+  reload(config: Config): Promise<ReloadOutcome> {
+    return this.#reloads.run(() => this.#reload(config));
+  }
+
+  async #reload(config: Config): Promise<ReloadOutcome> {
+    const restart = restartNeeded(this.#config, config);
+    const effective = withRestartSections(config, this.#config);
+    if (!this.#running || this.#draining) {
+      return reloadFailure(new Error("skiff is not running"), this.#version, restart);
+    }
+    const previous = this.#config;
+    const version = this.#version + 1;
+    const outcomes = await this.#sendConfig(version, effective);
+    const failed = outcomes.filter((o) => o !== null);
+    if (failed.length === 0) {
+      this.#config = effective;
+      this.#version = version;
+      return { ok: true, version: ++this.#appliedVersions, restartNeeded: restart };
+    }
+    // Some Workers serve the new version already: back to the running one everywhere.
+    this.#version = version + 1;
+    const back = await this.#sendConfig(this.#version, previous);
+    for (const err of back) {
+      if (err) this.#deps.log.error("a worker did not return to the running config", { err });
+    }
+    return reloadFailure(new Error(failed[0]!), this.#appliedVersions, restart);
+  }
+
+  /** Pushes a config version to every live Worker; resolves with each one's outcome. */
+  #sendConfig(version: number, config: Config): Promise<(string | null)[]> {
+    const body = encoder.encode(JSON.stringify({ version, config }));
+    return Promise.all(this.#slots.map((slot) => {
+      if (!slot.worker || slot.replacing) return Promise.resolve(null); // gets it at launch
+      const outcome = this.#await(slot, "start", this.#deps.startTimeoutMs ?? 15_000);
+      let pushed = false;
+      try {
+        pushed = slot.toWorker.push(Rec.config, body, slot.generation);
+      } catch { /* larger than a record can be */ }
+      if (!pushed) slot.waiter?.settle(`The config does not fit the ring to Worker ${slot.index}`);
+      return outcome;
+    }));
+  }
+
+  /**
+   * Graceful drain: not ready any more, gossip left, every Worker drains its listeners
+   * (`drain.timeout`), then the node stops. Idempotent.
+   */
+  drain(reason: string): Promise<void> {
+    this.#drainRun ??= (async () => {
+      this.#draining = true;
+      const timeoutMs = this.#config.drain.timeout;
+      this.#deps.log.info("draining", { reason, timeout_ms: timeoutMs });
+      await this.membership?.stop();
+      await Promise.all(this.#slots.map((s) => this.#stopWorker(s, timeoutMs)));
+      await this.stop();
+      this.#deps.log.info("drained", { reason });
+    })();
+    return this.#drainRun;
   }
 
   /** The clusters as every Worker last reported them, added together. */
@@ -410,7 +510,7 @@ export class WorkerNode {
       waiter.settle(waiter.kind === "stop" ? null : `Worker ${slot.index} ${why}`);
       return; // a failed start is retried by whoever launched it (or fails `start`)
     }
-    if (this.#running) void this.#replace(slot, reason);
+    if (this.#running && !this.#draining) void this.#replace(slot, reason);
   }
 
   /** Replaces the Worker of `slot` once, however many failures report it. */
@@ -461,11 +561,16 @@ export class WorkerNode {
     return outcome;
   }
 
-  async #stopWorker(slot: Slot): Promise<void> {
+  /** Stops the Worker of `slot`: at once, or after draining for up to `drainMs`. */
+  async #stopWorker(slot: Slot, drainMs?: number): Promise<void> {
     const worker = slot.worker;
     if (!worker) return;
-    const stopped = this.#await(slot, "stop", 5_000);
-    worker.postMessage({ kind: "stop" } satisfies WorkerControl);
+    const stopped = this.#await(slot, "stop", 5_000 + (drainMs ?? 0));
+    worker.postMessage(
+      (drainMs === undefined
+        ? { kind: "stop" }
+        : { kind: "drain", timeoutMs: drainMs }) satisfies WorkerControl,
+    );
     const outcome = await stopped;
     if (outcome) {
       this.#deps.log.warn("worker did not stop in time; ending it", { worker: slot.index });
@@ -478,7 +583,7 @@ export class WorkerNode {
     const d = this.#deps;
     const now = d.clock.monotonic();
     const limit = d.heartbeatTimeoutMs ?? 5_000;
-    for (const s of this.#slots) {
+    for (const s of this.#draining ? [] : this.#slots) {
       // A Worker still starting up answers to its start deadline instead.
       if (!s.worker || s.serving === 0 || s.replacing || now - s.lastSeen <= limit) continue;
       // Deno 2.9.6 cannot stop a Worker that is running JavaScript (terminate() leaves a busy

@@ -52,8 +52,13 @@ export interface WorkerStart {
 }
 
 /**
- * Other `postMessage`s to a Worker: close the listeners and end; or (tests only) end at once,
+ * Other `postMessage`s to a Worker: close the listeners and end (`drain`: after letting
+ * in-flight work finish for up to `timeoutMs`); or (tests only) end at once,
  * as a fatal error would, dropping the Worker's connections; or (tests only) block the
  * Worker's thread for `ms`, as a stuck Worker would.
  */
-export type WorkerControl = { kind: "stop" } | { kind: "exit" } | { kind: "block"; ms: number };
+export type WorkerControl =
+  | { kind: "stop" }
+  | { kind: "drain"; timeoutMs: number }
+  | { kind: "exit" }
+  | { kind: "block"; ms: number };

@@ -1,4 +1,4 @@
-import type { Clock, Logger, Timer } from "../core/mod.ts";
+import { type Clock, type Logger, Serial, type Timer } from "../core/mod.ts";
 import type { MetricsRegistry } from "../telemetry/mod.ts";
 import { alarmAt } from "./_expiry_alarm.ts";
 import { SvidMetrics } from "./_svid_metrics.ts";
@@ -47,7 +47,7 @@ export class SvidSource {
   #alarms: Timer[] = [];
   #watcher: Deno.FsWatcher | undefined;
   #debounce: Timer | undefined;
-  #queue: Promise<boolean> = Promise.resolve(false);
+  readonly #reloads = new Serial();
   #closed = false;
 
   private constructor(options: SvidSourceOptions, metrics: SvidMetrics, first: SvidSnapshot) {
@@ -96,10 +96,7 @@ export class SvidSource {
    * @returns whether a new SVID or bundle was taken into use
    */
   reload(): Promise<boolean> {
-    const run = () => this.#reloadOnce();
-    // A failed reload must not stop the ones queued after it.
-    this.#queue = this.#queue.then(run, run);
-    return this.#queue;
+    return this.#reloads.run(() => this.#reloadOnce());
   }
 
   /**

@@ -257,3 +257,52 @@ Deno.test("workers: a Worker that stops reporting is replaced and skiff reports 
   );
   await waitFor("the replacement serving", () => n.node.serving === 2, 15_000);
 });
+
+Deno.test("workers: a reload reaches every Worker; a port taken rolls every Worker back", async () => {
+  await using one = startHttpUpstream("one");
+  await using two = startHttpUpstream("two");
+  const port = freePort();
+  await using n = await startNode(nodeYaml(port, one.port), 2);
+  assert.equal(await (await fetch(n.url + "/")).text(), "one");
+  const out = await n.node.reload(parseConfig(nodeYaml(port, two.port), "node.yaml"));
+  assert.equal(out.ok, true, out.error ?? "");
+  assert.equal(out.version, 2);
+  // New connections land on either Worker: each must route to the new upstream.
+  for (let i = 0; i < 20; i++) {
+    const res = await fetch(n.url + "/", { headers: { connection: "close" } });
+    assert.equal(await res.text(), "two");
+  }
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const bad = nodeYaml(port, one.port).replace(
+    "clusters:",
+    `  - name: extra\n    address: 127.0.0.1:${taken.addr.port}\n    routes: [{ cluster: c }]\nclusters:`,
+  );
+  const refused = await n.node.reload(parseConfig(bad, "node.yaml"));
+  assert.equal(refused.ok, false);
+  assert.equal(refused.version, 2);
+  for (let i = 0; i < 20; i++) {
+    const res = await fetch(n.url + "/", { headers: { connection: "close" } });
+    assert.equal(await res.text(), "two", "every Worker is back on the running config");
+  }
+  assert.equal(n.node.ready, true);
+});
+
+Deno.test("workers: a drain lets a request in flight finish, then the node stops", async () => {
+  const gate = Promise.withResolvers<void>();
+  const arrived = Promise.withResolvers<void>();
+  await using up = startHttpUpstream("up", async () => {
+    arrived.resolve();
+    await gate.promise;
+    return new Response("late");
+  });
+  const port = freePort();
+  await using n = await startNode(nodeYaml(port, up.port), 2);
+  const slow = fetch(n.url + "/").then(async (r) => [r.status, await r.text()]);
+  await arrived.promise;
+  const drained = n.node.drain("test");
+  await waitFor("not ready once draining", () => !n.node.ready);
+  gate.resolve();
+  assert.deepEqual(await slow, [200, "late"]);
+  await drained;
+  await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port }));
+});

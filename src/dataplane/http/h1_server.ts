@@ -1,4 +1,4 @@
-import type { Clock, Logger, Timer, TimerWheel } from "../../core/mod.ts";
+import type { Clock, Drain, Logger, Timer, TimerWheel } from "../../core/mod.ts";
 import { type ConnReader, writeAll } from "../../net/conn_reader.ts";
 import { Exchange, type PeerIdentity, WallClock } from "../exchange.ts";
 import type { Body } from "./body.ts";
@@ -31,11 +31,23 @@ export interface H1ServerOptions {
   onTimeout: (which: string) => void;
   /** The client's identity, on a mutual-TLS listener. */
   peer?: PeerIdentity;
+  /**
+   * The listener's drain: once it starts, the response in flight carries
+   * `connection: close` and ends the connection, and an idle connection closes after
+   * `drainIdleTimeoutMs`. Upgraded connections are left alone.
+   */
+  drain?: Drain;
+  /** How long an idle connection stays open once the drain starts (default 1000). */
+  drainIdleTimeoutMs?: number;
 }
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const CR = 13;
 const LF = 10;
+/** `H1ServerOptions.drainIdleTimeoutMs` when absent. */
+const DRAIN_IDLE_TIMEOUT_MS = 1_000;
+/** How long a drained connection waits for the client to close after our FIN. */
+const LINGER_MS = 1_000;
 
 type Phase = "idle" | "head" | "body" | "busy";
 
@@ -59,6 +71,8 @@ export class H1ServerConnection {
   #timerAt: number;
   #closed = false;
   #timedOut = false;
+  /** True once the listener's drain started: the connection ends after its next response. */
+  #draining = false;
   readonly #wall: WallClock;
   /** The head `#findHead` parsed on the fast path, until it is taken. */
   #scanned: RequestHead | null = null;
@@ -83,6 +97,7 @@ export class H1ServerConnection {
   async serve(): Promise<void> {
     const o = this.#o;
     const r = this.#r;
+    const offDrain = o.drain?.onDrain(() => this.#onDrain());
     try {
       // One iteration per request, inline: an async method per request would cost one more
       // promise and resumption each time.
@@ -155,7 +170,7 @@ export class H1ServerConnection {
         if (res.upgraded && res.status === 101 && req.upgrade) {
           return await this.#upgrade(res, req.upgrade, ex);
         }
-        let keep = !framing.close && !this.#closed;
+        let keep = !framing.close && !this.#closed && !this.#draining;
         try {
           const writer = this.#writer;
           const sent = writer.start(res, req.method, head.minor, keep, ex);
@@ -183,13 +198,58 @@ export class H1ServerConnection {
           ex.end = o.clock.monotonic();
           o.handler.finish(ex);
         }
-        if (!keep) return;
+        // A drain that started while the response was written (its head without
+        // `connection: close`) ends the connection all the same.
+        if (!keep || this.#draining) {
+          if (this.#draining && !this.#closed) await this.#lingerClose();
+          return;
+        }
       }
     } catch (err) {
       if (!this.#closed) this.#o.log.debug("connection ended", { err, remote: this.#remote });
     } finally {
+      offDrain?.();
       this.#timer.cancel();
       this.#close();
+    }
+  }
+
+  /**
+   * The drain started: a request in flight ends the connection after its response (see
+   * `serve`); an idle connection gets `drainIdleTimeoutMs` for a request that may already be
+   * on its way, then closes. An upgraded connection is left alone.
+   */
+  #onDrain(): void {
+    this.#draining = true;
+    if (this.#phase !== "idle") return;
+    const ms = this.#drainIdleMs();
+    if (this.#o.wheel.now() + ms < this.#due) this.#arm("idle", ms);
+  }
+
+  /** The idle timeout of a drained connection: the drain's, or the usual one when shorter. */
+  #drainIdleMs(): number {
+    const o = this.#o;
+    const ms = Math.max(1, o.drainIdleTimeoutMs ?? DRAIN_IDLE_TIMEOUT_MS);
+    return o.idleTimeoutMs > 0 ? Math.min(ms, o.idleTimeoutMs) : ms;
+  }
+
+  /**
+   * Ends a drained connection without a reset: the last response is followed by our FIN,
+   * then whatever the client still sends (a pipelined request) is read and dropped until it
+   * closes too, for at most `LINGER_MS`. Closing with unread bytes would send a reset, which
+   * may destroy the response before the client reads it.
+   */
+  async #lingerClose(): Promise<void> {
+    const r = this.#r;
+    r.consume(r.available);
+    const timer = this.#o.wheel.schedule(LINGER_MS, () => this.#close());
+    try {
+      await this.#conn.closeWrite();
+      while (!this.#closed && (await r.fill()) > 0) r.consume(r.available);
+    } catch {
+      /* closed by the timer, or the client reset: either way it is over */
+    } finally {
+      timer.cancel();
     }
   }
 
@@ -231,6 +291,7 @@ export class H1ServerConnection {
   #onTimeout(): void {
     const phase = this.#phase;
     if (phase === "busy") return;
+    if (phase === "idle" && this.#draining) return this.#close(); // drained, not timed out
     this.#timedOut = true;
     this.#o.onTimeout(phase === "idle" ? "idle" : phase === "head" ? "request_headers" : "request");
     if (phase !== "idle") {
@@ -257,10 +318,9 @@ export class H1ServerConnection {
   #headStart(): number {
     const o = this.#o;
     const r = this.#r;
-    this.#arm(
-      r.available > 0 ? "head" : "idle",
-      r.available > 0 ? o.headersTimeoutMs : o.idleTimeoutMs,
-    );
+    if (r.available > 0) this.#arm("head", o.headersTimeoutMs);
+    // Drained before its first request (which is served with a close): the drain's timeout.
+    else this.#arm("idle", this.#draining ? this.#drainIdleMs() : o.idleTimeoutMs);
     return this.#skipBlankLines() ? this.#findHead() : -1;
   }
 

@@ -1,4 +1,4 @@
-import type { Clock, Logger, TimerWheel } from "../../core/mod.ts";
+import type { Clock, Drain, Logger, TimerWheel } from "../../core/mod.ts";
 import type { ConnReader } from "../../net/conn_reader.ts";
 import { Exchange, type PeerIdentity } from "../exchange.ts";
 import { ErrorCode } from "../http2/frame.ts";
@@ -26,6 +26,11 @@ export interface H2ServerOptions {
   settings?: Partial<H2Settings>;
   /** The client's identity, on a mutual-TLS listener. */
   peer?: PeerIdentity;
+  /**
+   * The listener's drain: once it starts, the connection goes away gracefully (two
+   * GOAWAYs, see `H2Connection.drain`) and closes when its streams are done.
+   */
+  drain?: Drain;
 }
 
 /** Trailers for a gRPC response whose upstream ended without a status. */
@@ -39,10 +44,10 @@ const MISSING_GRPC_STATUS = [
 /**
  * Serves HTTP/2 (h2c prior knowledge) on an accepted connection whose first bytes — the
  * preface — are in `reader`: every stream becomes a protocol-independent proxy request
- * answered through the listener's handler, with trailers relayed (gRPC). Resolves when the
- * connection ends; never throws.
+ * answered through the listener's handler, with trailers relayed (gRPC). Follows the
+ * listener's drain, if any. Resolves when the connection ends; never throws.
  */
-export function serveH2(
+export async function serveH2(
   conn: Deno.Conn,
   reader: ConnReader,
   remote: string,
@@ -73,7 +78,14 @@ export function serveH2(
       if (!stream.readDone) stream.reset(ErrorCode.NO_ERROR);
     },
   });
-  return h2.run();
+  // Started first: our SETTINGS must precede a drain's GOAWAY.
+  const running = h2.run();
+  const offDrain = o.drain?.onDrain(() => h2.drain());
+  try {
+    await running;
+  } finally {
+    offDrain?.();
+  }
 }
 
 function onStream(stream: H2Stream, remote: string, o: H2ServerOptions): void {

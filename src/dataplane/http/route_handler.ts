@@ -4,6 +4,7 @@ import type { AuthzPolicy } from "../../security/authz.ts";
 import type { Exchange, ExchangeSink } from "../exchange.ts";
 import { grpcStatusForFailure, isGrpc } from "./grpc.ts";
 import type { HttpHandler } from "./handler.ts";
+import type { HeadRing } from "./head_ring.ts";
 import { localReply } from "./local_reply.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
 import type { HttpProxy } from "./proxy.ts";
@@ -40,19 +41,27 @@ export class RouteHandler implements HttpHandler {
   readonly #sink: ExchangeSink;
   readonly #log: Logger;
   readonly #authz: ListenerAuthz | undefined;
+  readonly #heads: HeadRing | undefined;
 
+  /**
+   * @param authz the listener's authorization policies, when it has any
+   * @param heads where the heads of routed requests are kept for the reload shadow check
+   *   (only when `reload.shadow` is on)
+   */
   constructor(
     router: Router,
     proxy: HttpProxy,
     sink: ExchangeSink,
     log: Logger,
     authz?: ListenerAuthz,
+    heads?: HeadRing,
   ) {
     this.#router = router;
     this.#proxy = proxy;
     this.#sink = sink;
     this.#log = log;
     this.#authz = authz;
+    this.#heads = heads;
   }
 
   handle(req: ProxyRequest, ex: Exchange): Promise<ProxyResponse> {
@@ -61,6 +70,7 @@ export class RouteHandler implements HttpHandler {
       return Promise.resolve(forbidden(req, ex));
     }
     const route = this.#router.match(req.method, req.authority, req.path, req.headers);
+    this.#heads?.record(ex.listener, req.method, req.authority, req.path, req.headers, route?.name);
     if (!route) {
       ex.error = "no_route";
       // The client's request id still ties the access-log line to its request.

@@ -2,6 +2,7 @@ import type { Logger } from "../../core/logger.ts";
 import type { Timer } from "../../core/clock.ts";
 import type { TimerWheel } from "../../core/timer_wheel.ts";
 import { ConnReader } from "../../net/conn_reader.ts";
+import { DrainGoaway } from "./_drain_goaway.ts";
 import { FloodGuard } from "./_flood_guard.ts";
 import { FlowControl, growSendWindow } from "./_flow_control.ts";
 import {
@@ -96,6 +97,8 @@ export class H2Connection implements StreamOwner {
   readonly #block: HeaderBlock;
   /** Writers waiting on the connection (its send window, or the socket to drain). */
   readonly #parked: ParkedWriters;
+  /** A graceful drain between its first GOAWAY and the final one. */
+  readonly #drain = new DrainGoaway();
   #goawayReceived = false;
   #goawaySent = false;
   /** The last stream id of the first GOAWAY we sent. */
@@ -204,8 +207,22 @@ export class H2Connection implements StreamOwner {
   /** Stops taking new streams (GOAWAY NO_ERROR) and closes once open streams finish. */
   shutdown(): void {
     if (this.#closed) return;
+    this.#drain.cancel();
     if (!this.#goawaySent) this.#goaway(ErrorCode.NO_ERROR, "");
     if (this.#streams.size === 0) this.#die(ErrorCode.NO_ERROR, "shut down", false);
+  }
+
+  /**
+   * Server: shuts down gracefully in two steps, as Envoy and nghttp2 do. First a GOAWAY
+   * with stream id 2^31-1 and a PING: streams the client opens meanwhile are still served.
+   * Once the PING is acknowledged (or after a second), `shutdown()`: the final GOAWAY names
+   * the last stream taken, later ones are refused (REFUSED_STREAM, safe to retry), streams
+   * in flight finish, and the connection closes when none is left. Call after `run()` (our
+   * SETTINGS go first); a no-op once a GOAWAY went out.
+   */
+  drain(): void {
+    if (this.#closed || this.#goawaySent) return;
+    this.#drain.start(this.#w, this.#o.wheel, () => this.shutdown());
   }
 
   /** Closes at once; open streams fail. */
@@ -492,7 +509,7 @@ export class H2Connection implements StreamOwner {
   #ping(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
     requireConnection(id, "PING");
     requireLength(s, e, 8, "PING");
-    if (flags & Flag.ACK) return;
+    if (flags & Flag.ACK) return this.#drain.acked(b, s);
     this.#guard.checkBacklog();
     this.#w.frame(FrameType.PING, Flag.ACK, 0, b, s, e);
   }
@@ -583,6 +600,7 @@ export class H2Connection implements StreamOwner {
     this.#closed = true;
     this.#closeReason = new H2ConnectionError(code, message);
     this.#idleTimer?.cancel();
+    this.#drain.cancel();
     this.#block.clear();
     if (code !== ErrorCode.NO_ERROR) {
       this.#o.log.debug("http2 connection error", { code, detail: message, role: this.role });

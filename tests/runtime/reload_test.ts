@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../../src/config/mod.ts";
+import { startHttpUpstream, startSidecar, startTcpEcho, waitFor } from "../_harness/mod.ts";
+
+const TEST_OPTS = { sanitizeOps: false, sanitizeResources: false };
+
+/** Two clusters `a` and `b`, listener `web` routing to `route`'s cluster. */
+function twoClusters(aPort: number, bPort: number, routeTo: string, extra = ""): string {
+  return `
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    routes: [{ name: main, cluster: ${routeTo} }]
+clusters:
+  - name: a
+    endpoints: [{ address: "127.0.0.1:${aPort}" }]
+  - name: b
+    endpoints: [{ address: "127.0.0.1:${bPort}" }]
+${extra}`;
+}
+
+Deno.test("reload: a new route applies at once on the same socket", TEST_OPTS, async () => {
+  await using a = startHttpUpstream("a");
+  await using b = startHttpUpstream("b");
+  await using s = await startSidecar(twoClusters(a.port, b.port, "a"));
+  const port = s.port("web");
+  assert.equal(await (await fetch(s.url("web") + "/")).text(), "a");
+  const out = await s.sidecar.reload(parseConfig(twoClusters(a.port, b.port, "b"), "t.yaml"));
+  assert.equal(out.ok, true, out.error ?? "");
+  assert.equal(out.version, 2);
+  assert.deepEqual(out.changes?.listeners.kept, ["web"]);
+  assert.deepEqual(out.changes?.clusters.kept, ["a", "b"]);
+  assert.equal(s.port("web"), port, "the listener kept its socket");
+  assert.equal(await (await fetch(s.url("web") + "/")).text(), "b");
+});
+
+Deno.test("reload: pools to endpoints that stay are kept", TEST_OPTS, async () => {
+  await using a = startHttpUpstream("a");
+  await using b = startHttpUpstream("b");
+  await using s = await startSidecar(twoClusters(a.port, b.port, "a"));
+  assert.equal(await (await fetch(s.url("web") + "/")).text(), "a");
+  // Cluster a changes its balancing policy (not how it connects), and gains a second route.
+  const next = twoClusters(a.port, b.port, "a").replace(
+    `  - name: a\n`,
+    `  - name: a\n    lb_policy: least_request\n`,
+  );
+  const out = await s.sidecar.reload(parseConfig(next, "t.yaml"));
+  assert.equal(out.ok, true, out.error ?? "");
+  assert.deepEqual(out.changes?.clusters.changed, ["a"]);
+  assert.equal(await (await fetch(s.url("web") + "/")).text(), "a");
+  assert.equal(a.requests.length, 2);
+  assert.equal(a.requests[1].remote, a.requests[0].remote, "the same upstream connection");
+});
+
+Deno.test("reload: a request in flight finishes on its version", TEST_OPTS, async () => {
+  const gate = Promise.withResolvers<void>();
+  const arrived = Promise.withResolvers<void>();
+  await using a = startHttpUpstream("a", async () => {
+    arrived.resolve();
+    await gate.promise;
+    return new Response("a, slowly");
+  });
+  await using b = startHttpUpstream("b");
+  await using s = await startSidecar(twoClusters(a.port, b.port, "a"));
+  const slow = fetch(s.url("web") + "/").then((r) => r.text());
+  await arrived.promise;
+  // The new version has no cluster a at all.
+  const without = twoClusters(a.port, b.port, "b").replace(/ {2}- name: a\n.*\n/, "");
+  const out = await s.sidecar.reload(parseConfig(without, "t.yaml"));
+  assert.equal(out.ok, true, out.error ?? "");
+  assert.deepEqual(out.changes?.clusters.removed, ["a"]);
+  assert.equal(await (await fetch(s.url("web") + "/")).text(), "b");
+  assert.equal(s.sidecar.dataPlane.current?.id, 2);
+  const old = s.sidecar.dataPlane.current;
+  assert.ok(old);
+  gate.resolve();
+  assert.equal(await slow, "a, slowly");
+  // The old version was released with its last request: cluster a's pool is closed.
+  await waitFor("the pool of the removed cluster closes", () => s.sidecar.dataPlane.pools === 1);
+});
+
+Deno.test("reload: a port that cannot be bound refuses the version", TEST_OPTS, async () => {
+  await using a = startHttpUpstream("a");
+  await using b = startHttpUpstream("b");
+  await using s = await startSidecar(twoClusters(a.port, b.port, "a"));
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const next = twoClusters(a.port, b.port, "b").replace(
+    "clusters:",
+    `  - name: extra\n    address: 127.0.0.1:${taken.addr.port}\n    routes: [{ cluster: b }]\nclusters:`,
+  );
+  const out = await s.sidecar.reload(parseConfig(next, "t.yaml"));
+  assert.equal(out.ok, false);
+  assert.match(out.error ?? "", /in use/i);
+  assert.equal(out.version, 1);
+  assert.equal(await (await fetch(s.url("web") + "/")).text(), "a", "the running version stays");
+  assert.equal(s.sidecar.listeners.length, 1);
+});
+
+Deno.test("reload: a removed listener stops accepting", TEST_OPTS, async () => {
+  await using a = startHttpUpstream("a");
+  await using b = startHttpUpstream("b");
+  const two = twoClusters(a.port, b.port, "a").replace(
+    "clusters:",
+    `  - name: extra\n    address: 127.0.0.1:0\n    routes: [{ cluster: b }]\nclusters:`,
+  );
+  await using s = await startSidecar(two);
+  const extra = s.url("extra");
+  assert.equal(await (await fetch(extra + "/")).text(), "b");
+  const out = await s.sidecar.reload(parseConfig(twoClusters(a.port, b.port, "a"), "t.yaml"));
+  assert.equal(out.ok, true, out.error ?? "");
+  assert.deepEqual(out.changes?.listeners.removed, ["extra"]);
+  const extraPort = Number(new URL(extra).port);
+  await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: extraPort }));
+  assert.equal(await (await fetch(s.url("web") + "/")).text(), "a");
+});
+
+Deno.test("reload: a TCP tunnel keeps the cluster it was opened to", TEST_OPTS, async () => {
+  await using echo = startTcpEcho();
+  await using other = startTcpEcho();
+  const tcp = (port: number) => `
+listeners:
+  - name: t
+    address: 127.0.0.1:0
+    protocol: tcp
+    tcp: { cluster: c${port} }
+clusters:
+  - name: c${port}
+    endpoints: [{ address: "127.0.0.1:${port}" }]
+`;
+  await using s = await startSidecar(tcp(echo.port));
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port("t") });
+  const buf = new Uint8Array(5);
+  await conn.write(new TextEncoder().encode("hello"));
+  assert.equal(await conn.read(buf), 5);
+  const out = await s.sidecar.reload(parseConfig(tcp(other.port), "t.yaml"));
+  assert.equal(out.ok, true, out.error ?? "");
+  // The open tunnel still reaches the first echo server through the removed cluster.
+  await conn.write(new TextEncoder().encode("again"));
+  assert.equal(await conn.read(buf), 5);
+  assert.equal(new TextDecoder().decode(buf), "again");
+  assert.equal(echo.accepted, 1);
+  using next = await Deno.connect({ hostname: "127.0.0.1", port: s.port("t") });
+  await next.write(new TextEncoder().encode("new"));
+  assert.equal(await next.read(buf), 3);
+  await waitFor("the new tunnel reaches the other server", () => other.accepted === 1);
+});
+
+Deno.test(
+  "reload: the shadow check refuses a version that drops a route with traffic",
+  TEST_OPTS,
+  async () => {
+    await using a = startHttpUpstream("a");
+    await using b = startHttpUpstream("b");
+    const withApi = (shadowRoutes: string) => `
+reload: { shadow: true, shadow_requests: 10 }
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    routes:
+${shadowRoutes}
+clusters:
+  - name: a
+    endpoints: [{ address: "127.0.0.1:${a.port}" }]
+  - name: b
+    endpoints: [{ address: "127.0.0.1:${b.port}" }]
+`;
+    const api = "      - { name: api, match: { prefix: /api }, cluster: a }\n";
+    const rest = "      - { name: rest, cluster: b }\n";
+    await using s = await startSidecar(withApi(api + rest));
+    for (let i = 0; i < 3; i++) await (await fetch(s.url("web") + "/api/x")).text();
+    const out = await s.sidecar.reload(parseConfig(withApi(rest), "t.yaml"));
+    assert.equal(out.ok, false);
+    assert.match(out.error ?? "", /route "api"/);
+    assert.equal(await (await fetch(s.url("web") + "/api/x")).text(), "a", "still routed to api");
+    const report = s.sidecar.dataPlane.shadowReport;
+    assert.equal(report?.ok, false);
+    // Moving /api to cluster b under the same route name passes the default guard.
+    const moved = "      - { name: api, match: { prefix: /api }, cluster: b }\n";
+    const ok = await s.sidecar.reload(parseConfig(withApi(moved + rest), "t.yaml"));
+    assert.equal(ok.ok, true, ok.error ?? "");
+    assert.equal(await (await fetch(s.url("web") + "/api/x")).text(), "b");
+  },
+);
+
+Deno.test("reload: sections that need a restart keep their running values", TEST_OPTS, async () => {
+  await using a = startHttpUpstream("a");
+  await using b = startHttpUpstream("b");
+  const cfg = `admin: { address: "127.0.0.1:0" }\n` + twoClusters(a.port, b.port, "a");
+  await using s = await startSidecar(cfg);
+  const next = cfg.replace(`admin: { address: "127.0.0.1:0" }`, `admin: { address: "127.0.0.2:0" }`)
+    .replace("cluster: a }", "cluster: b }");
+  const out = await s.sidecar.reload(parseConfig(next, "t.yaml"));
+  assert.equal(out.ok, true, out.error ?? "");
+  assert.deepEqual(out.restartNeeded, ["admin"]);
+  assert.equal(s.sidecar.config.admin?.address.hostname, "127.0.0.1");
+  assert.equal(await (await fetch(s.url("web") + "/")).text(), "b");
+});
