@@ -3,7 +3,9 @@
  * environment and picks real adapters.
  *
  * ```
- * skiff run [-c FILE]        run the sidecar (embedded default config without -c)
+ * skiff run [-c FILE] [--hot-restart] [-- APP ARGS...]
+ *                            run the sidecar (embedded default config without -c), and
+ *                            APP beside it once it is ready
  * skiff members [-c FILE]    the gossip members a running skiff sees
  * skiff validate FILE...     check config files, print every problem, exit 1 on any
  * skiff schema [--out FILE]  print the JSON Schema of the config file (for editors)
@@ -21,12 +23,15 @@ import {
   loadConfigFile,
 } from "./config/mod.ts";
 import { Logger, type LogLevel, mathRng, systemClock } from "./core/mod.ts";
-import { formatAddress } from "./config/address.ts";
 import type { MembershipEvent } from "./discovery/gossip/swim_node.ts";
 import type { MembersView } from "./discovery/member_view.ts";
 import type { HostFacts } from "./runtime/membership.ts";
 import { Sidecar } from "./runtime/sidecar.ts";
 import { WorkerNode } from "./runtime/worker_node.ts";
+import type { LifecycleHooks, Runnable } from "./runtime/lifecycle.ts";
+import { ConfigReloader } from "./runtime/config_reloader.ts";
+import { AppProcess, FORWARDED_SIGNALS } from "./runtime/app_process.ts";
+import { adminUrl, startGuarded } from "./runtime/hot_restart.ts";
 import { runDemo } from "./demo/mod.ts";
 import { CA_USAGE } from "./security/ca_usage.ts";
 
@@ -78,14 +83,30 @@ async function configOrReport(file: string | undefined): Promise<Config | undefi
   }
 }
 
-async function run(
-  configFile: string | undefined,
-  level: LogLevel,
-  events: boolean,
-): Promise<number> {
+/** What `skiff run` was asked to do. */
+interface RunOptions {
+  configFile: string | undefined;
+  level: LogLevel;
+  events: boolean;
+  /** The app to run beside skiff (`-- app args…`). */
+  app: string[] | undefined;
+  hotRestart: boolean;
+}
+
+async function run(opts: RunOptions): Promise<number> {
+  const { configFile, level } = opts;
   const log = new Logger({ clock: systemClock, sink: stderr, level, fields: { pid: Deno.pid } });
   const config = await configOrReport(configFile);
   if (!config) return 1;
+  const source = configFile ?? "the embedded default config";
+  if (opts.hotRestart && (!config.admin || config.admin.address.port === 0)) {
+    console.error(
+      `skiff run --hot-restart: ${source} needs an admin section with a fixed port: the new ` +
+        "skiff finds the old one and takes its place through the admin port — add " +
+        'admin: { address: "127.0.0.1:9901" } (any free port) to the config',
+    );
+    return 2;
+  }
   // Last line of defence: a bug that escapes as an uncaught error must not take every
   // connection down with it. It is logged loudly and the process keeps serving.
   globalThis.addEventListener("error", (e) => {
@@ -96,36 +117,119 @@ async function run(
     e.preventDefault();
     log.error("unhandled rejection (bug)", { err: e.reason });
   });
-  const workers = config.workers === "auto" ? navigator.hardwareConcurrency : config.workers;
-  const membership = { host: hostFacts, onEvent: events ? printEvent : undefined };
-  const sidecar = workers === 0
-    ? new Sidecar(config, { clock: systemClock, rng: mathRng, log, membership })
-    : new WorkerNode(config, workers, { clock: systemClock, log, logLevel: level, membership });
-  try {
-    await sidecar.start();
-  } catch (err) {
-    log.error("cannot start", { err, config: configFile ?? "(embedded default)" });
-    return 1;
-  }
-  log.info("skiff started", { config: configFile ?? "(embedded default)", workers });
-  const stopped = Promise.withResolvers<void>();
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return; // a second signal (e.g. to the whole process group) changes nothing
-    stopping = true;
-    log.info("shutting down", { signal });
-    sidecar.stop().finally(() => stopped.resolve());
+
+  let reloader: ConfigReloader | undefined;
+  let app: AppProcess | undefined;
+  let phase: "starting" | "running" | "stopping" = "starting";
+  let stopAfterStart: string | undefined;
+  let reloadAfterStart = false;
+  let interrupts = 0;
+  const exit = Promise.withResolvers<number>();
+
+  /** Drains skiff and resolves the exit status (once; later calls change nothing). */
+  const drainAndExit = (reason: string, code: number) => {
+    if (phase === "stopping") return;
+    phase = "stopping";
+    log.info("shutting down", { signal: reason });
+    reloader?.close();
+    skiff.drain(reason).then(() => exit.resolve(code), (err) => {
+      log.error("drain failed (bug)", { err });
+      exit.resolve(code === 0 ? 1 : code);
+    });
   };
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
-  await stopped.promise;
-  return 0;
+  /** SIGTERM, POST /drain, a hot-restart handover: with an app, it decides when skiff goes. */
+  const shutdown = (reason: string) => {
+    if (phase === "starting") stopAfterStart ??= reason;
+    else if (app?.running) {
+      app.signal("SIGTERM");
+      log.info("serving until the app exits", { reason });
+    } else drainAndExit(reason, 0);
+  };
+  const onSignal: Partial<Record<Deno.Signal, () => void>> = {
+    SIGTERM: () => shutdown("SIGTERM"),
+    SIGINT: () => {
+      if (++interrupts > 1 || phase === "stopping") {
+        app?.signal("SIGINT");
+        log.warn("second interrupt: exiting at once");
+        Deno.exit(130);
+      }
+      if (phase === "starting") stopAfterStart ??= "SIGINT";
+      else if (app?.running) app.signal("SIGINT");
+      else drainAndExit("SIGINT", 0);
+    },
+    SIGHUP: () => {
+      if (!reloader) {
+        log.warn("SIGHUP: skiff runs on the embedded default config; no file to reload");
+      } else if (phase === "starting") reloadAfterStart = true;
+      else void reloader.reloadNow("signal");
+    },
+  };
+  if (opts.app) {
+    for (const sig of FORWARDED_SIGNALS) onSignal[sig] ??= () => void app?.signal(sig);
+  }
+  for (const [sig, fn] of Object.entries(onSignal)) Deno.addSignalListener(sig as Deno.Signal, fn);
+
+  const hooks: LifecycleHooks = {
+    reload: configFile ? () => reloader!.reloadNow("admin") : undefined,
+    drain: shutdown,
+  };
+  const workers = config.workers === "auto" ? navigator.hardwareConcurrency : config.workers;
+  const membership = { host: hostFacts, onEvent: opts.events ? printEvent : undefined };
+  // A skiff with an admin port binds its listeners with SO_REUSEPORT, so that a successor can
+  // bind beside it (--hot-restart); the admin port, bound exclusively, guards against two
+  // skiffs on one config by accident.
+  const skiff: Runnable = workers === 0
+    ? new Sidecar(config, {
+      clock: systemClock,
+      rng: mathRng,
+      log,
+      membership,
+      reusePort: config.admin !== undefined,
+      hooks,
+    })
+    : new WorkerNode(config, workers, {
+      clock: systemClock,
+      log,
+      logLevel: level,
+      membership,
+      hooks,
+    });
+  if (configFile) {
+    reloader = new ConfigReloader({ file: configFile, target: skiff, log, clock: systemClock });
+  }
+  const started = await startGuarded(skiff, config, opts.hotRestart, {
+    clock: systemClock,
+    log,
+  });
+  if (started !== 0) return started;
+  phase = "running";
+  log.info("skiff started", { config: configFile ?? "(embedded default)", workers });
+  if (reloader && config.reload.watch) reloader.watch();
+  if (reloadAfterStart) void reloader?.reloadNow("signal");
+  if (stopAfterStart) drainAndExit(stopAfterStart, 0);
+  else if (opts.app) {
+    app = AppProcess.start(opts.app, log);
+    void app.exited.then((e) => drainAndExit("app exited", e.code));
+  }
+  return await exit.promise;
 }
 
 const USAGE = `usage:
-  skiff run [-c FILE] [--events json]
+  skiff run [-c FILE] [--events json] [--hot-restart] [-- APP [ARGS...]]
                                run the sidecar (embedded default config without -c);
-                               --events json prints one line per membership change
+                               --events json prints one line per membership change.
+                               SIGHUP (and a change of FILE, with reload.watch) reloads
+                               FILE; a bad file is reported and the running config stays.
+                               SIGTERM or POST /drain: stop accepting, finish in-flight
+                               work, exit 0; SIGINT the same, a second SIGINT exits at once.
+                               -- APP: start APP once skiff is ready (listeners bound), with
+                               skiff's stdio; SIGTERM, SIGINT, SIGQUIT, SIGUSR1 and SIGUSR2
+                               go to APP while skiff keeps serving; when APP exits, skiff
+                               drains and exits with its status (128+N if signal N ended
+                               it, 127 if APP was not found)
+                               --hot-restart: replace the skiff serving the same config
+                               (needs an admin section): bind the listeners beside it, ask
+                               it to drain, take its admin port
   skiff members [-c FILE | --admin HOST:PORT] [--json]
                                the gossip members a running skiff sees (from its admin API)
   skiff validate FILE...       check config files; prints every problem, exits 1 on any
@@ -169,9 +273,7 @@ async function members(
       );
       return 1;
     }
-    const a = config.admin.address;
-    const host = a.hostname === "0.0.0.0" ? "127.0.0.1" : a.hostname === "::" ? "::1" : a.hostname;
-    address = formatAddress({ hostname: host, port: a.port });
+    address = new URL(adminUrl(config.admin.address, "/")).host;
   }
   let res: Response;
   try {
@@ -229,7 +331,11 @@ async function schema(out: string | undefined): Promise<number> {
 }
 
 async function main(args: string[]): Promise<number> {
-  const [command, ...rest] = args;
+  const [command, ...all] = args;
+  // `skiff run … -- app args…`: everything after the first `--` is the app's.
+  const dash = command === "run" ? all.indexOf("--") : -1;
+  const rest = dash >= 0 ? all.slice(0, dash) : all;
+  const app = dash >= 0 ? all.slice(dash + 1) : undefined;
   let parsed;
   try {
     parsed = parseArgs({
@@ -244,6 +350,7 @@ async function main(args: string[]): Promise<number> {
         events: { type: "string" },
         admin: { type: "string" },
         json: { type: "boolean" },
+        "hot-restart": { type: "boolean" },
         ca: { type: "string" },
         "trust-domain": { type: "string" },
         ttl: { type: "string" },
@@ -266,11 +373,21 @@ async function main(args: string[]): Promise<number> {
   }
   switch (command) {
     case "run":
-      return await run(
-        values.config,
-        (values["log-level"] ?? "info") as LogLevel,
-        values.events === "json",
-      );
+      if (positionals.length > 0 || app?.length === 0) {
+        console.error(
+          `skiff run: ${
+            app?.length === 0 ? "name the app after --" : `unexpected "${positionals[0]}"`
+          } — to run an app beside skiff: skiff run -c FILE -- APP [ARGS...]\n${USAGE}`,
+        );
+        return 2;
+      }
+      return await run({
+        configFile: values.config,
+        level: (values["log-level"] ?? "info") as LogLevel,
+        events: values.events === "json",
+        app,
+        hotRestart: values["hot-restart"] ?? false,
+      });
     case "members":
       return await members(values.config, values.admin, values.json ?? false);
     case "validate":

@@ -27,41 +27,132 @@ export interface AdminSource {
   configDiff?: () => unknown;
 }
 
+/** How `adminHandler` stamps and reacts beyond its source. */
+export interface AdminHandlerOptions {
+  /** Sent as `x-skiff-pid` on every response, so a caller knows which process answered. */
+  pid?: number;
+  /**
+   * Runs after a successor's `POST /drain?handover=1` was accepted: the admin server lets its
+   * port go at once, so the successor can bind it.
+   */
+  onHandover?: () => void;
+}
+
+/** The methods each admin path answers; any other method on them is 405. */
+const ALLOWED: Record<string, string> = {
+  "/": "GET, HEAD",
+  "/ready": "GET, HEAD",
+  "/config": "GET, HEAD",
+  "/config/diff": "GET, HEAD",
+  "/clusters": "GET, HEAD",
+  "/members": "GET, HEAD",
+  "/metrics": "GET, HEAD",
+  "/drain": "POST",
+  "/reload": "POST",
+};
+
+const INDEX = `skiff admin
+  GET  /ready        200 once listeners are bound and the config is active, 503 otherwise
+  GET  /config       the active config (secrets redacted)
+  GET  /config/diff  the last shadow check of a reload (reload.shadow: true)
+  GET  /clusters     clusters and their endpoints
+  GET  /members      gossip membership
+  GET  /metrics      Prometheus metrics
+  POST /reload       read the config file again and apply it
+  POST /drain        stop accepting, finish in-flight work, exit 0
+                     (?handover=1: a hot-restarting successor takes the admin port)
+`;
+
 /**
- * Answers one admin request: `/ready`, `/config`, `/clusters`, `/members`, `/metrics`. Exposed as a
- * function so it can be exercised without a socket.
+ * Answers one admin request: `/ready`, `/config`, `/config/diff`, `/clusters`, `/members`,
+ * `/metrics`, `POST /reload` and `POST /drain`. Exposed as a function so it can be exercised
+ * without a socket.
+ *
+ * @param src what the running skiff shows and what it can be asked to do
+ * @param opts the pid to stamp on responses, and what a hot-restart handover does
+ * @returns the handler; every response carries `x-skiff-pid` when `opts.pid` is given
  */
-export function adminHandler(src: AdminSource): (req: Request) => Response {
-  return (req) => {
-    const url = new URL(req.url);
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
-    }
-    switch (url.pathname) {
-      case "/ready":
-        return src.ready() ? new Response("ready\n") : new Response("not ready\n", { status: 503 });
-      case "/config":
-        return json(redacted(src.config()), configReplacer);
-      case "/clusters":
-        return json([...src.clusters()]);
-      case "/members":
-        return src.members
-          ? json(src.members())
-          : new Response("gossip is off: add a gossip section to the config\n", { status: 404 });
-      case "/metrics":
-        return new Response(renderPrometheus(src.registry), {
-          headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
-        });
-      case "/":
-        return new Response("skiff admin: /ready /config /clusters /members /metrics\n");
-      default:
-        return new Response("not found\n", { status: 404 });
-    }
+export function adminHandler(
+  src: AdminSource,
+  opts: AdminHandlerOptions = {},
+): (req: Request) => Promise<Response> {
+  return async (req) => {
+    const res = await answer(src, opts, req);
+    if (opts.pid !== undefined) res.headers.set("x-skiff-pid", String(opts.pid));
+    return res;
   };
 }
 
-function json(value: unknown, replacer?: (k: string, v: unknown) => unknown): Response {
+async function answer(src: AdminSource, opts: AdminHandlerOptions, req: Request) {
+  const url = new URL(req.url);
+  const allow = ALLOWED[url.pathname];
+  if (allow === undefined) return new Response("not found\n", { status: 404 });
+  if (!allow.split(", ").includes(req.method)) {
+    return new Response(`method not allowed: ${url.pathname} takes ${allow}\n`, {
+      status: 405,
+      headers: { allow },
+    });
+  }
+  switch (url.pathname) {
+    case "/ready":
+      return src.ready() ? new Response("ready\n") : new Response("not ready\n", { status: 503 });
+    case "/config":
+      return json(redacted(src.config()), configReplacer);
+    case "/config/diff":
+      return src.configDiff && src.config().reload.shadow
+        ? json(src.configDiff() ?? null)
+        : new Response(
+          "the shadow check is off: set reload.shadow: true in the config to see how a " +
+            "reload would change the routing of recent requests\n",
+          { status: 404 },
+        );
+    case "/clusters":
+      return json([...src.clusters()]);
+    case "/members":
+      return src.members
+        ? json(src.members())
+        : new Response("gossip is off: add a gossip section to the config\n", { status: 404 });
+    case "/metrics":
+      return new Response(renderPrometheus(src.registry), {
+        headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
+      });
+    case "/reload": {
+      const reload = src.hooks?.reload;
+      if (!reload) {
+        return new Response("this skiff cannot reload: it runs without a config file\n", {
+          status: 404,
+        });
+      }
+      const outcome = await reload();
+      // 409: the running config stays, because of the state of the file or of the sidecar.
+      return json(outcome, undefined, outcome.ok ? 200 : 409);
+    }
+    case "/drain": {
+      const drain = src.hooks?.drain;
+      if (!drain) {
+        return new Response("this skiff cannot be drained through its admin API\n", {
+          status: 404,
+        });
+      }
+      const handover = url.searchParams.get("handover") === "1";
+      drain(handover ? "hot restart" : "POST /drain");
+      if (handover) opts.onHandover?.();
+      return json({ pid: opts.pid ?? null, draining: true }, undefined, 202);
+    }
+    case "/":
+      return new Response(INDEX);
+    default:
+      return new Response("not found\n", { status: 404 });
+  }
+}
+
+function json(
+  value: unknown,
+  replacer?: (k: string, v: unknown) => unknown,
+  status = 200,
+): Response {
   return new Response(JSON.stringify(value, replacer, 2) + "\n", {
+    status,
     headers: { "content-type": "application/json" },
   });
 }
@@ -83,21 +174,41 @@ function configReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** The admin HTTP server on its own port. */
+/**
+ * The admin HTTP server on its own port. Every response carries `x-skiff-pid` (this
+ * process); a successor's `POST /drain?handover=1` makes it let the port go at once.
+ */
 export class AdminServer {
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  #closed: Promise<void> | undefined;
 
   /** Binds `address` and serves `src`. @throws when the address cannot be bound */
   constructor(address: SocketAddress, src: AdminSource, log: Logger) {
-    this.#server = Deno.serve({
-      hostname: address.hostname,
-      port: address.port,
-      onListen: () => {},
-      onError: (err) => {
-        log.error("admin request failed", { err });
-        return new Response("internal error\n", { status: 500 });
+    const pid = Deno.pid;
+    this.#server = Deno.serve(
+      {
+        hostname: address.hostname,
+        port: address.port,
+        onListen: () => {},
+        onError: (err) => {
+          log.error("admin request failed", { err });
+          return new Response("internal error\n", {
+            status: 500,
+            headers: { "x-skiff-pid": String(pid) },
+          });
+        },
       },
-    }, adminHandler(src));
+      adminHandler(src, {
+        pid,
+        onHandover: () => {
+          log.info("admin port released to the hot-restarting successor", {
+            address: formatAddress(address),
+          });
+          // Stops accepting now; the answer to the successor still goes out.
+          void this.close();
+        },
+      }),
+    );
   }
 
   /** The bound address. */
@@ -105,8 +216,8 @@ export class AdminServer {
     return this.#server.addr;
   }
 
-  /** Stops the server. */
-  async close(): Promise<void> {
-    await this.#server.shutdown();
+  /** Stops accepting at once and resolves when requests in flight are answered. Idempotent. */
+  close(): Promise<void> {
+    return this.#closed ??= this.#server.shutdown();
   }
 }

@@ -11,14 +11,29 @@ export interface SkiffProcess {
   stop(): Promise<number>;
   /** Waits for the process to exit on its own (no signal); returns the exit code. */
   wait(): Promise<number>;
+  /** Sends `signal` and returns at once (does nothing once the process has exited). */
+  kill(signal: Deno.Signal): void;
+  /** The JSON log lines written to stderr so far (other lines are left out). */
+  logs(): Record<string, unknown>[];
+  /**
+   * Waits until a log line with message `msg` (and every field of `fields`) appears; fails
+   * at once if the process exits first.
+   *
+   * @returns that line
+   */
+  waitForLog(
+    msg: string,
+    fields?: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 const root = new URL("../../", import.meta.url);
 
 /**
- * Starts `deno run src/main.ts <args>` as a child process and, when `readyUrl` is given,
- * waits until it answers 200.
+ * Starts `deno run src/main.ts <args>` as a child process, with the permissions of
+ * `deno task start`, and, when `readyUrl` is given, waits until it answers 200.
  */
 export async function spawnSkiff(args: string[], readyUrl?: string): Promise<SkiffProcess> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -29,6 +44,7 @@ export async function spawnSkiff(args: string[], readyUrl?: string): Promise<Ski
       "--allow-write",
       "--allow-env",
       "--allow-sys",
+      "--allow-run",
       "--unstable-net",
       new URL("src/main.ts", root).pathname,
       ...args,
@@ -75,9 +91,36 @@ export async function spawnSkiff(args: string[], readyUrl?: string): Promise<Ski
       throw e;
     }
   }
+  const logs = () =>
+    err.split("\n").flatMap((l) => {
+      if (!l.startsWith("{")) return [];
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return []; // a line still being written
+      }
+    });
   return {
     child,
     stderr: () => err,
+    kill: (signal) => {
+      if (exited) return;
+      try {
+        child.kill(signal);
+      } catch { /* exited meanwhile */ }
+    },
+    logs,
+    waitForLog: async (msg, fields = {}, timeoutMs = 20_000) => {
+      const find = () =>
+        logs().find((l) => l.msg === msg && Object.entries(fields).every(([k, v]) => l[k] === v));
+      const what = `log line "${msg}" ${JSON.stringify(fields)}`;
+      const found = await waitFor(what, () => find() ?? (exited ? "exited" : undefined), timeoutMs);
+      if (found !== "exited") return found!;
+      await drained;
+      const line = find();
+      if (!line) throw new Error(`skiff exited before the ${what}; stderr:\n${err}`);
+      return line;
+    },
     stdout: () => out,
     stop,
     wait: async () => {
