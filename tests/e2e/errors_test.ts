@@ -170,3 +170,28 @@ Deno.test("errors: an upstream closing in the middle of the body → truncated r
     JSON.stringify(s.logs),
   );
 });
+
+Deno.test("errors: a connection: close response ends with a FIN, not a reset, though more was pipelined", async () => {
+  const big = new Uint8Array(16 << 20).fill(0x62);
+  const arrived = Promise.withResolvers<void>();
+  const gate = Promise.withResolvers<void>();
+  await using up = startHttpUpstream("up", async () => {
+    arrived.resolve();
+    await gate.promise;
+    return new Response(big);
+  });
+  await using s = await sidecarFor("app", `    endpoints: [{ address: "127.0.0.1:${up.port}" }]`);
+  // The first request asks skiff to close after its response; a second one, sent while skiff
+  // waits for the upstream, stays unread in the kernel. Closing with it unread would reset the
+  // connection, which can throw away the end of the response still queued for the client:
+  // skiff closes its side and reads the rest away instead.
+  await using c = await RawConn.connect(s.port("web"));
+  await c.send("GET /app HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n");
+  await arrived.promise;
+  await c.send("GET /app HTTP/1.1\r\nhost: a\r\n\r\n");
+  gate.resolve();
+  const res = await c.readResponse({ timeoutMs: 30_000 });
+  assert.equal(res.body.length, big.length);
+  assert.equal((await c.readToEnd()).length, 0);
+  assert.equal(c.reset, false, "closed with a FIN, not a reset");
+});

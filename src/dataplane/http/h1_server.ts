@@ -201,7 +201,7 @@ export class H1ServerConnection {
         // A drain that started while the response was written (its head without
         // `connection: close`) ends the connection all the same.
         if (!keep || this.#draining) {
-          if (this.#draining && !this.#closed) await this.#lingerClose();
+          if (!this.#closed) await this.#lingerClose();
           return;
         }
       }
@@ -234,7 +234,8 @@ export class H1ServerConnection {
   }
 
   /**
-   * Ends a drained connection without a reset: the last response is followed by our FIN,
+   * Ends a connection without a reset (after a drained or `connection: close` response, or a
+   * rejected request): the last response is followed by our FIN,
    * then whatever the client still sends (a pipelined request) is read and dropped until it
    * closes too, for at most `LINGER_MS`. Closing with unread bytes would send a reset, which
    * may destroy the response before the client reads it.
@@ -471,7 +472,12 @@ export class H1ServerConnection {
     encodeHead(text, out);
     try {
       await writeAll(this.#conn, out);
-    } catch { /* the client is gone */ }
+    } catch {
+      return; // the client is gone
+    }
+    // The rest of a rejected request may still be arriving: closing with it unread would
+    // reset the connection and could destroy the answer before the client reads it.
+    if (!this.#closed) await this.#lingerClose();
   }
 }
 
