@@ -19,11 +19,16 @@ export { configJsonSchema } from "./json_schema.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { formatAddress, parseAddress, type SocketAddress } from "./address.ts";
 export {
+  type CircuitBreakerConfig,
   type ClusterConfig,
+  type ClusterLimitsConfig,
   type Config,
   type DrainConfig,
+  type FallbackConfig,
+  type FaultConfig,
   type HeaderMatchConfig,
   type ListenerConfig,
+  type RateLimitConfig,
   type ReloadConfig,
   type ReloadGuardName,
   type RetryPolicyConfig,

@@ -278,6 +278,106 @@ const ListenerTls = z.strictObject({
   ),
 });
 
+const Percentage = z.number().min(0).max(100);
+
+/** What a call's outcome counts as for a circuit breaker (resilience4j's semantics). */
+const CircuitBreaker = z.strictObject({
+  sliding_window_type: z.enum(["count_based", "time_based"]).default("count_based").describe(
+    "count_based: the last sliding_window_size calls; time_based: the calls of the last " +
+      "sliding_window_size seconds.",
+  ),
+  sliding_window_size: z.number().int().min(1).max(10_000).default(100).describe(
+    "Calls (count_based) or seconds (time_based) the failure and slow-call rates are taken over.",
+  ),
+  minimum_number_of_calls: z.number().int().min(1).max(100_000).default(100).describe(
+    "Calls the window must hold before the rates can open the circuit.",
+  ),
+  failure_rate_threshold: Percentage.default(50).describe(
+    "Failure rate (%) at or above which the circuit opens.",
+  ),
+  slow_call_rate_threshold: Percentage.default(100).describe(
+    "Slow-call rate (%) at or above which the circuit opens.",
+  ),
+  slow_call_duration_threshold: Duration.prefault("60s").describe(
+    "A call taking at least this long is slow.",
+  ),
+  wait_duration_in_open_state: Duration.prefault("60s").describe(
+    "How long an open circuit refuses calls before it lets trial calls through (half-open).",
+  ),
+  permitted_number_of_calls_in_half_open_state: z.number().int().min(1).max(10_000).default(10)
+    .describe("Trial calls in half-open; their rates decide between closed and open again."),
+  max_wait_duration_in_half_open_state: Duration.prefault("0s").describe(
+    "Longest time in half-open before the circuit opens again; 0s waits for every trial call.",
+  ),
+});
+
+/** Envoy's cluster circuit-breaker thresholds: how much a cluster may have in flight. */
+const ClusterLimits = z.strictObject({
+  max_connections: z.number().int().min(1).default(1024).describe(
+    "Connections to all endpoints of the cluster together.",
+  ),
+  max_pending_requests: z.number().int().min(0).default(1024).describe(
+    "Requests waiting for a connection, all endpoints together.",
+  ),
+  max_requests: z.number().int().min(1).default(1024).describe("Requests in flight."),
+  max_retries: z.number().int().min(0).default(3).describe("Retries in flight."),
+});
+
+const FaultDelay = z.strictObject({
+  fixed_delay: Duration.describe("How long a delayed request waits before it is forwarded."),
+  percentage: Percentage.describe("Share of requests delayed (%)."),
+});
+
+const FaultAbort = z.strictObject({
+  http_status: z.number().int().min(200).max(599).optional().describe(
+    "Status answered instead of forwarding.",
+  ),
+  grpc_status: z.number().int().min(0).max(16).optional().describe(
+    "gRPC status answered to gRPC requests instead of forwarding (others get http_status or 503).",
+  ),
+  percentage: Percentage.describe("Share of requests aborted (%)."),
+}).refine((a) => a.http_status !== undefined || a.grpc_status !== undefined, {
+  error: "an abort needs http_status, grpc_status or both — add http_status: 503",
+});
+
+/** Envoy's HTTP fault injection, per route. */
+const Fault = z.strictObject({
+  delay: FaultDelay.optional(),
+  abort: FaultAbort.optional(),
+  headers: z.array(HeaderMatch).default([]).describe(
+    "Inject only into requests matching all of these (e.g. x-skiff-fault present).",
+  ),
+}).refine((f) => f.delay !== undefined || f.abort !== undefined, {
+  error: "a fault needs a delay, an abort or both — add abort: { http_status: 503, percentage: 1 }",
+});
+
+/** A token bucket (Envoy's local rate limit): 429 with retry-after when empty. */
+const RateLimit = z.strictObject({
+  max_tokens: z.number().int().min(1).describe("Bucket size: the largest burst."),
+  tokens_per_fill: z.number().int().min(1).default(1).describe("Tokens added at each fill."),
+  fill_interval: Duration.refine((ms) => ms > 0, {
+    error: "fill_interval must be above 0 — for example 1s",
+  }).describe("How often tokens are added."),
+});
+
+const FallbackResponse = z.strictObject({
+  status: z.number().int().min(200).max(599).default(200),
+  body: z.string().default(""),
+  headers: z.array(HeaderToAdd).default([]),
+});
+
+const FallbackOn = z.enum(["circuit_open", "no_healthy_upstream", "timeout"]);
+
+/** A route's degraded answer: a static response, or another cluster. */
+const Fallback = z.strictObject({
+  response: FallbackResponse.optional(),
+  cluster: Name.optional(),
+  on: z.array(FallbackOn).min(1).default(["circuit_open", "no_healthy_upstream", "timeout"])
+    .describe("The failures the fallback answers."),
+}).refine((f) => (f.response === undefined) !== (f.cluster === undefined), {
+  error: "a fallback needs exactly one of response or cluster",
+});
+
 const Route = z.strictObject({
   name: Name.optional(),
   match: RouteMatch.prefault({}).describe("Which requests the route takes."),
@@ -297,6 +397,14 @@ const Route = z.strictObject({
   response_headers_to_remove: z.array(HeaderName).default([]),
   authz: Authz.optional().describe(
     "Who may use this route, checked after the listener's policy (both must allow).",
+  ),
+  circuit_breaker: CircuitBreaker.optional().describe(
+    "A circuit breaker of this route's own (besides its clusters').",
+  ),
+  fault: Fault.optional().describe("Delays and aborts injected on purpose (tests in production)."),
+  rate_limit: RateLimit.optional().describe("Local rate limit of this route."),
+  fallback: Fallback.optional().describe(
+    "What to answer when the circuit is open, no endpoint is healthy, or the upstream times out.",
   ),
 }).refine((r) => (r.cluster === undefined) !== (r.weighted_clusters === undefined), {
   error: (iss) =>
@@ -343,6 +451,9 @@ const Listener = z.strictObject({
   tls: ListenerTls.prefault({}).describe("Transport security of accepted connections."),
   authz: Authz.optional().describe(
     "Who may do what, by the peer's SPIFFE ID, method and path; absent: everyone.",
+  ),
+  rate_limit: RateLimit.optional().describe(
+    "Local rate limit of the whole listener (HTTP requests; TCP: connections).",
   ),
 });
 
@@ -401,6 +512,12 @@ const Cluster = z.strictObject({
   ),
   pool: Pool.prefault({}),
   retry_budget: RetryBudget.prefault({}),
+  circuit_breaker: CircuitBreaker.optional().describe(
+    "Opens on a high failure or slow-call rate: requests then get 503 circuit_open at once.",
+  ),
+  limits: ClusterLimits.prefault({}).describe(
+    "Envoy-style thresholds: connections, pending and active requests, retries in flight.",
+  ),
 });
 
 const Admin = z.strictObject({
@@ -576,6 +693,16 @@ export type DrainConfig = Config["drain"];
 export type ReloadConfig = Config["reload"];
 /** A shadow-check guard of the reload section. */
 export type ReloadGuardName = ReloadConfig["guards"][number];
+/** A circuit breaker of a cluster or route. */
+export type CircuitBreakerConfig = NonNullable<ClusterConfig["circuit_breaker"]>;
+/** The in-flight thresholds of a cluster. */
+export type ClusterLimitsConfig = ClusterConfig["limits"];
+/** The fault injection of a route. */
+export type FaultConfig = NonNullable<RouteConfig["fault"]>;
+/** A token-bucket rate limit. */
+export type RateLimitConfig = NonNullable<RouteConfig["rate_limit"]>;
+/** The fallback of a route. */
+export type FallbackConfig = NonNullable<RouteConfig["fallback"]>;
 /** The gossip section of a validated configuration. */
 export type GossipConfig = NonNullable<Config["gossip"]>;
 /** The authorization policy of a listener. */
