@@ -28,7 +28,7 @@ import type { MembersView } from "./discovery/member_view.ts";
 import type { HostFacts } from "./runtime/membership.ts";
 import { Sidecar } from "./runtime/sidecar.ts";
 import { WorkerNode } from "./runtime/worker_node.ts";
-import type { LifecycleHooks, Runnable } from "./runtime/lifecycle.ts";
+import type { DrainOptions, LifecycleHooks, Runnable } from "./runtime/lifecycle.ts";
 import { ConfigReloader } from "./runtime/config_reloader.ts";
 import { AppProcess, FORWARDED_SIGNALS } from "./runtime/app_process.ts";
 import { adminUrl, startGuarded } from "./runtime/hot_restart.ts";
@@ -127,26 +127,32 @@ async function run(opts: RunOptions): Promise<number> {
   const exit = Promise.withResolvers<number>();
 
   /** Drains skiff and resolves the exit status (once; later calls change nothing). */
-  const drainAndExit = (reason: string, code: number) => {
+  const drainAndExit = (reason: string, code: number, opts: DrainOptions = {}) => {
     if (phase === "stopping") return;
     phase = "stopping";
     log.info("shutting down", { signal: reason });
     reloader?.close();
-    skiff.drain(reason).then(() => exit.resolve(code), (err) => {
+    skiff.drain(reason, opts).then(() => exit.resolve(code), (err) => {
       log.error("drain failed (bug)", { err });
       exit.resolve(code === 0 ? 1 : code);
     });
   };
-  /** SIGTERM, POST /drain, a hot-restart handover: with an app, it decides when skiff goes. */
-  const shutdown = (reason: string) => {
+  /**
+   * SIGTERM, POST /drain, a hot-restart handover: with an app, it decides when skiff goes. A
+   * handover stops gossip without a leave at once, app or not, so that the successor can bind
+   * the gossip port and continue the member; it resolves once that port is free.
+   */
+  const shutdown = (reason: string, opts: DrainOptions = {}): Promise<void> => {
+    const released = opts.handover ? skiff.handOver() : Promise.resolve();
     if (phase === "starting") stopAfterStart ??= reason;
     else if (app?.running) {
       app.signal("SIGTERM");
       log.info("serving until the app exits", { reason });
-    } else drainAndExit(reason, 0);
+    } else drainAndExit(reason, 0, opts);
+    return released;
   };
   const onSignal: Partial<Record<Deno.Signal, () => void>> = {
-    SIGTERM: () => shutdown("SIGTERM"),
+    SIGTERM: () => void shutdown("SIGTERM"),
     SIGINT: () => {
       if (++interrupts > 1 || phase === "stopping") {
         app?.signal("SIGINT");

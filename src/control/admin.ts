@@ -135,8 +135,15 @@ async function answer(src: AdminSource, opts: AdminHandlerOptions, req: Request)
         });
       }
       const handover = url.searchParams.get("handover") === "1";
-      drain(handover ? "hot restart" : "POST /drain");
-      if (handover) opts.onHandover?.();
+      if (!handover) drain("POST /drain");
+      else {
+        // Gossip goes before the admin port: the successor binds them in that order.
+        try {
+          await drain("hot restart", { handover: true });
+        } finally {
+          opts.onHandover?.();
+        }
+      }
       return json({ pid: opts.pid ?? null, draining: true }, undefined, 202);
     }
     case "/":

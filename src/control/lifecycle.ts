@@ -17,10 +17,23 @@ export interface ReloadOutcome {
   shadow?: unknown;
 }
 
+/** How a drain is asked for. */
+export interface DrainOptions {
+  /**
+   * A hot-restarting successor takes over (`POST /drain?handover=1`): gossip stops without
+   * announcing a leave, before the admin port is let go.
+   */
+  handover?: boolean;
+}
+
 /** What the admin API can ask of whoever runs skiff (main), besides reading it. */
 export interface LifecycleHooks {
   /** Reads the config file again and applies it (`POST /reload`). */
   reload?: () => Promise<ReloadOutcome>;
-  /** Starts a graceful drain and exit (`POST /drain`); returns at once. */
-  drain?: (reason: string) => void;
+  /**
+   * Starts a graceful drain and exit (`POST /drain`) and returns at once; for a handover,
+   * the promise it may return settles once the ports the successor binds before the admin
+   * port (gossip) are free, and the admin server lets its own port go only then.
+   */
+  drain?: (reason: string, opts?: DrainOptions) => void | Promise<void>;
 }

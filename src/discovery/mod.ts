@@ -7,3 +7,5 @@ export { type Endpoint, type EndpointSpec, sameEndpoint, toEndpoint } from "./en
 export type { EndpointSet, EndpointWatcher, Resolver } from "./resolver.ts";
 export { StaticResolver } from "./static_resolver.ts";
 export { GossipResolver, type MembershipView } from "./gossip_resolver.ts";
+export { DeferredResolver } from "./deferred_resolver.ts";
+export { memberEndpoints } from "./member_endpoints.ts";

@@ -1,5 +1,6 @@
 import { type Config, formatAddress, type SocketAddress } from "../config/mod.ts";
 import type { Clock, Logger } from "../core/mod.ts";
+import { type MembersView, parseMembersView } from "../discovery/member_view.ts";
 import type { Runnable } from "./lifecycle.ts";
 
 /**
@@ -66,7 +67,8 @@ export async function probeAdmin(
  * - the admin address is free (or port 0, or no admin section): a normal start;
  * - another skiff holds it: refused, unless `hot`: then this process binds its listeners
  *   beside the old one's (`start({ deferAdmin: true })`), asks it to hand over and takes the
- *   admin port (`takeOver`);
+ *   admin port (`takeOver`). With gossip, the old one's `/members` is read first, so that
+ *   gossip-discovered clusters serve its endpoints from the start (see `StartOptions`);
  * - another program holds it: refused.
  *
  * @returns 0 once started (or taken over), else the exit status, with the reason logged
@@ -103,22 +105,51 @@ export async function startGuarded(
     log.info("hot restart: no skiff serves the admin address, nothing to replace", { admin });
   }
   const replacing = holder.kind === "skiff" ? holder.pid : undefined;
+  const gossip = replacing !== undefined && config.gossip !== undefined;
+  const members = gossip ? await predecessorMembers(address!, replacing, deps) : undefined;
   try {
-    await target.start({ deferAdmin: replacing !== undefined });
+    await target.start({ deferAdmin: replacing !== undefined, members });
   } catch (err) {
     log.error("cannot start", { err });
     return 1;
   }
-  if (replacing !== undefined) await takeOver(target, address!, replacing, deps);
+  if (replacing !== undefined) await takeOver(target, address!, replacing, { ...deps, gossip });
   return 0;
+}
+
+/**
+ * The gossip membership of the skiff being replaced, from its `/members`; undefined (logged)
+ * when it cannot be read: gossip-discovered clusters then start empty and fill once this
+ * process has joined, and membership starts at incarnation 0.
+ */
+export async function predecessorMembers(
+  address: SocketAddress,
+  oldPid: number,
+  deps: HotRestartDeps,
+): Promise<MembersView | undefined> {
+  try {
+    const res = await request(deps, adminUrl(address, "/members"), "GET");
+    if (res.status !== 200) throw new Error(`/members answered ${res.status}: ${res.body.trim()}`);
+    return parseMembersView(JSON.parse(res.body));
+  } catch (err) {
+    deps.log.warn(
+      "hot restart: cannot read the old skiff's gossip members; gossip-discovered clusters " +
+        "have no endpoints until this skiff has joined, and peers may take it for older",
+      { old_pid: oldPid, err },
+    );
+    return undefined;
+  }
 }
 
 /**
  * The second half of a hot restart, once this process serves beside the old one (started
  * with `deferAdmin`, its data listeners bound with SO_REUSEPORT): asks the old skiff to
- * hand over (`POST /drain?handover=1`: it stops accepting, lets the admin port go and
- * drains), then binds the admin port, retrying with backoff until `deadlineMs` passes.
- * Warns once when the kernel would reset connections queued on the old listeners.
+ * hand over (`POST /drain?handover=1`: it stops accepting, stops gossip without leaving,
+ * lets the admin port go and drains), then starts gossip and binds the admin port
+ * (`bindAdmin`), retrying with backoff until `deadlineMs` passes. With `gossip`, the old
+ * skiff's `/members` is read again just before, so that this member starts above its very
+ * latest incarnation. Warns once when the kernel would reset connections queued on the old
+ * listeners.
  *
  * @param target this process's skiff
  * @param address the admin address
@@ -130,10 +161,11 @@ export async function takeOver(
   target: Pick<Runnable, "bindAdmin">,
   address: SocketAddress,
   oldPid: number,
-  deps: HotRestartDeps & { deadlineMs?: number },
+  deps: HotRestartDeps & { deadlineMs?: number; gossip?: boolean },
 ): Promise<boolean> {
   const { clock, log } = deps;
   await warnTcpMigrateReq(deps);
+  const members = deps.gossip ? await predecessorMembers(address, oldPid, deps) : undefined;
   try {
     const res = await request(deps, adminUrl(address, "/drain?handover=1"), "POST");
     const body = res.body.trim();
@@ -146,7 +178,7 @@ export async function takeOver(
   const deadline = clock.monotonic() + (deps.deadlineMs ?? 10_000);
   for (let attempt = 0;; attempt++) {
     try {
-      await target.bindAdmin();
+      await target.bindAdmin({ members });
       log.info("hot restart complete", { old_pid: oldPid, admin: formatAddress(address) });
       return true;
     } catch (err) {

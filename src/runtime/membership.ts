@@ -46,6 +46,20 @@ const PRESETS: Record<GossipConfig["preset"], Readonly<SwimConfig>> = {
   basic: BASIC_SWIM,
 };
 
+/**
+ * How this member starts, besides its config: a hot restart continues its predecessor's
+ * membership (see `Membership.start`).
+ */
+export interface MembershipOptions {
+  /**
+   * This member's first incarnation (default 0). A hot-restarted member starts one above its
+   * predecessor's, so that peers take its alive announcement as the same member, newer.
+   */
+  incarnation?: number;
+  /** Gossip addresses to join through first, before the config's seeds. */
+  seeds?: readonly string[];
+}
+
 /** First and longest wait between attempts to join through the seeds. */
 const JOIN_RETRY_MS = [1000, 30_000] as const;
 
@@ -62,6 +76,8 @@ export class Membership {
   readonly #config: GossipConfig;
   readonly #deps: MembershipDeps;
   readonly #resolvers = new Map<string, GossipResolver>();
+  readonly #seeds: readonly string[];
+  readonly #joined = Promise.withResolvers<boolean>();
   #joinTimer: Timer | undefined;
   #stopped = false;
 
@@ -71,17 +87,20 @@ export class Membership {
     self: Omit<MemberInfo, "state" | "incarnation">,
     config: GossipConfig,
     deps: MembershipDeps,
+    opts: MembershipOptions,
   ) {
     this.#transport = transport;
     this.#self = self;
     this.#config = config;
     this.#deps = deps;
+    const seeds = [...opts.seeds ?? [], ...config.seeds.map(formatAddress)];
+    this.#seeds = [...new Set(seeds)].filter((s) => s !== transport.address);
     const events = deps.registry.counter(
       "skiff_gossip_events",
       "Membership changes this node saw, by kind.",
       ["event"],
     );
-    this.#node = new SwimNode({ ...self, incarnation: 0 }, {
+    this.#node = new SwimNode({ ...self, incarnation: opts.incarnation ?? 0 }, {
       transport,
       clock: deps.clock,
       rng: deps.rng,
@@ -101,11 +120,16 @@ export class Membership {
 
   /**
    * Binds the gossip port, starts the protocol and begins joining through the seeds (in the
-   * background: it resolves once bound, not once joined).
+   * background: it resolves once bound, not once joined; see `joined`).
    *
+   * @param opts the first incarnation and extra seeds (a hot restart's); none by default
    * @throws (as a rejection) when the gossip port cannot be bound
    */
-  static async start(config: GossipConfig, deps: MembershipDeps): Promise<Membership> {
+  static async start(
+    config: GossipConfig,
+    deps: MembershipDeps,
+    opts: MembershipOptions = {},
+  ): Promise<Membership> {
     const { log, host } = deps;
     const bind = config.bind;
     const advertise = config.advertise
@@ -139,16 +163,17 @@ export class Membership {
       spiffeId: config.spiffe_id ?? deps.spiffeId ?? "",
       services: config.services.map((s) => ({ ...s, labels: { ...s.labels } })),
     };
-    const membership = new Membership(transport, codec, self, config, deps);
+    const membership = new Membership(transport, codec, self, config, deps, opts);
     log.info("gossip bound", {
       address: transport.address,
       name: self.name,
       cluster: config.cluster,
       encrypted: keyring !== undefined,
       preset: config.preset,
+      incarnation: membership.#node.incarnation,
     });
     await membership.#node.start([]);
-    membership.#join(JOIN_RETRY_MS[0]);
+    void membership.#join(JOIN_RETRY_MS[0]);
     return membership;
   }
 
@@ -157,9 +182,23 @@ export class Membership {
     return this.#self.name;
   }
 
+  /** This member's current incarnation. */
+  get incarnation(): number {
+    return this.#node.incarnation;
+  }
+
   /** The gossip address others reach this node at. */
   get address(): string {
     return this.#transport.address;
+  }
+
+  /**
+   * Settles once this node knows other members after a seed answered (true), or once the
+   * first attempt through every seed is over without that (false; at once without seeds).
+   * Joining goes on in the background either way.
+   */
+  get joined(): Promise<boolean> {
+    return this.#joined.promise;
   }
 
   /** Every other member known, with its state. */
@@ -186,38 +225,59 @@ export class Membership {
     return r;
   }
 
-  /** Announces a graceful leave, then closes the gossip sockets. Idempotent. */
-  async stop(): Promise<void> {
+  /**
+   * Closes the gossip sockets; first announces a graceful leave, unless `leave` is false:
+   * a hot restart's old process stops without one, so that peers keep the member alive while
+   * its successor takes over (it rejoins at a higher incarnation). Idempotent.
+   */
+  async stop(opts: { leave?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#joinTimer?.cancel();
-    this.#node.leave();
+    if (opts.leave ?? true) this.#node.leave();
+    else {
+      this.#node.stop();
+      this.#deps.log.info("gossip stopped without a leave: a successor continues the member", {
+        member: this.name,
+        incarnation: this.#node.incarnation,
+      });
+    }
+    this.#joined.resolve(false);
     await this.#transport.close();
     for (const r of this.#resolvers.values()) r.close();
   }
 
-  /** Joins through the seeds; retries with growing waits until a seed answers or a peer finds us. */
-  #join(waitMs: number): void {
-    const seeds = this.#config.seeds.map(formatAddress).filter((s) => s !== this.address);
-    if (seeds.length === 0 || this.#stopped) return;
-    void this.#node.join(seeds).then((joined) => {
+  /**
+   * Joins through the seeds, one push-pull each; settles `joined` at the first that teaches
+   * us members; retries with growing waits until a seed answers or a peer finds us.
+   */
+  async #join(waitMs: number): Promise<void> {
+    const seeds = this.#seeds;
+    let answered = 0;
+    for (const seed of seeds) {
       if (this.#stopped) return;
+      answered += await this.#node.join([seed]);
       // A seed that answered with a state we could not read (another cluster, another key)
       // taught us nothing: only members learned count as joined.
-      if (this.#node.members().length > 0) {
-        this.#deps.log.info("gossip joined", { seeds: joined, members: this.members().length });
-        return;
-      }
-      this.#deps.log.warn("no gossip seed answered with a readable state; retrying", {
-        seeds,
-        answered: joined,
-        retryInMs: waitMs,
-      });
-      this.#joinTimer = this.#deps.clock.setTimer(
-        () => this.#join(Math.min(waitMs * 2, JOIN_RETRY_MS[1])),
-        waitMs,
-      );
+      if (this.#node.members().length > 0) this.#joined.resolve(true);
+    }
+    if (this.#stopped) return;
+    const learned = this.#node.members().length > 0;
+    this.#joined.resolve(learned);
+    if (seeds.length === 0) return;
+    if (learned) {
+      this.#deps.log.info("gossip joined", { seeds: answered, members: this.members().length });
+      return;
+    }
+    this.#deps.log.warn("no gossip seed answered with a readable state; retrying", {
+      seeds,
+      answered,
+      retryInMs: waitMs,
     });
+    this.#joinTimer = this.#deps.clock.setTimer(
+      () => void this.#join(Math.min(waitMs * 2, JOIN_RETRY_MS[1])),
+      waitMs,
+    );
   }
 
   #registerMetrics(): void {

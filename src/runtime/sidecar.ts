@@ -8,12 +8,13 @@ import {
   registerProcessMetrics,
 } from "../telemetry/mod.ts";
 import type { SvidSource } from "../security/svid_source.ts";
-import type { LifecycleHooks, ReloadOutcome } from "../control/lifecycle.ts";
+import type { DrainOptions, LifecycleHooks, ReloadOutcome } from "../control/lifecycle.ts";
+import type { MembersView } from "../discovery/member_view.ts";
 import { DataPlane } from "./data_plane.ts";
 import { meshFor, openIdentity, secureFor } from "./identity.ts";
 import type { Membership, MembershipDeps } from "./membership.ts";
-import { gossipResolver, startMembership } from "./start_membership.ts";
-import type { Runnable } from "./lifecycle.ts";
+import { GossipResolvers, startMembership } from "./start_membership.ts";
+import type { Runnable, StartOptions } from "./lifecycle.ts";
 import { reloadFailure, restartNeeded, withRestartSections } from "./reload_sections.ts";
 
 /** What the sidecar needs from the composition root. */
@@ -45,10 +46,16 @@ export class Sidecar implements Runnable {
   #version = 1;
   readonly #reloads = new Serial();
   #draining: Promise<void> | undefined;
+  #handingOver: Promise<void> | undefined;
+  /** The gossip-discovered clusters' resolvers (seeded at a hot restart). */
+  readonly #gossip: GossipResolvers;
+  /** The replaced process's `/members`, when this one was started by a hot restart. */
+  #predecessor: MembersView | undefined;
 
   constructor(config: Config, deps: SidecarDeps) {
     this.#config = config;
     this.#deps = deps;
+    this.#gossip = new GossipResolvers(config);
     this.#accessLog = createAccessLog(config.access_log, {
       clock: deps.clock,
       logger: deps.log,
@@ -58,7 +65,7 @@ export class Sidecar implements Runnable {
       ...deps,
       registry: this.registry,
       accessLog: this.#accessLog,
-      resolver: (c) => gossipResolver(this.membership, c),
+      resolver: (c) => this.#gossip.resolver(c),
     });
   }
 
@@ -92,10 +99,16 @@ export class Sidecar implements Runnable {
    *
    * @param opts.deferAdmin bind the admin port (and start gossip, whose port the process
    *   being replaced holds too) only in `bindAdmin`
+   * @param opts.members the replaced process's `/members`: gossip-discovered clusters start
+   *   with its endpoints
    * @throws when a listener or the admin port cannot be bound (as a rejection)
    */
-  async start(opts: { deferAdmin?: boolean } = {}): Promise<void> {
+  async start(opts: StartOptions = {}): Promise<void> {
     const d = this.#deps;
+    if (opts.members && this.config.gossip) {
+      this.#predecessor = opts.members;
+      this.#gossip.seed(opts.members);
+    }
     registerProcessMetrics(this.registry, d.clock);
     this.dataPlane.stats.watchClusters(this.registry, () => this.dataPlane.views());
     try {
@@ -116,11 +129,18 @@ export class Sidecar implements Runnable {
     this.#ready = true;
   }
 
-  /** Binds the admin port (and starts gossip) after `start({ deferAdmin: true })`. */
-  async bindAdmin(): Promise<void> {
+  /**
+   * Starts gossip, then binds the admin port, after `start({ deferAdmin: true })`; a call
+   * after a failure binds what is still missing.
+   *
+   * @param opts.members the replaced process's latest `/members` (for its incarnation)
+   */
+  async bindAdmin(opts: { members?: MembersView } = {}): Promise<void> {
     if (this.admin) return;
+    if (!this.membership && this.config.gossip) {
+      await this.#startMembership(opts.members ?? this.#predecessor);
+    }
     this.#startAdmin();
-    if (!this.membership && this.config.gossip) await this.#startMembership();
   }
 
   /**
@@ -147,14 +167,16 @@ export class Sidecar implements Runnable {
   }
 
   /**
-   * Graceful drain: not ready any more, gossip left, listeners closed, in-flight work given
-   * `drain.timeout` to finish; then everything is closed. Idempotent.
+   * Graceful drain: not ready any more, gossip left (stopped silently for a handover),
+   * listeners closed, in-flight work given `drain.timeout` to finish; then everything is
+   * closed. Idempotent.
    */
-  drain(reason: string): Promise<void> {
+  drain(reason: string, opts: DrainOptions = {}): Promise<void> {
     this.#draining ??= (async () => {
       this.#ready = false;
       this.#deps.log.info("draining", { reason, timeout_ms: this.#config.drain.timeout });
-      await this.membership?.stop();
+      if (opts.handover) await this.handOver();
+      else await this.membership?.stop();
       await this.dataPlane.drain(this.#config.drain.timeout);
       await this.stop();
       this.#deps.log.info("drained", { reason });
@@ -162,9 +184,15 @@ export class Sidecar implements Runnable {
     return this.#draining;
   }
 
+  /** Stops gossip without a leave, for a hot-restarting successor (see `Runnable.handOver`). */
+  handOver(): Promise<void> {
+    return this.#handingOver ??= this.membership?.stop({ leave: false }) ?? Promise.resolve();
+  }
+
   /** Closes listeners, the admin server, pools and the access log. */
   async stop(): Promise<void> {
     this.#ready = false;
+    this.#gossip.close();
     await this.membership?.stop();
     await this.dataPlane.stop();
     await this.admin?.close();
@@ -172,7 +200,7 @@ export class Sidecar implements Runnable {
     this.identity?.close();
   }
 
-  async #startMembership(): Promise<void> {
+  async #startMembership(predecessor?: MembersView): Promise<void> {
     const d = this.#deps;
     this.membership = await startMembership(this.config, {
       ...d,
@@ -180,7 +208,8 @@ export class Sidecar implements Runnable {
       host: d.membership?.host,
       onEvent: d.membership?.onEvent,
       spiffeId: this.identity?.current().id.toString(),
-    });
+    }, predecessor);
+    if (this.membership) this.#gossip.follow(this.membership);
   }
 
   #startAdmin(): void {

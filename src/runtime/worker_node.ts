@@ -22,11 +22,18 @@ import {
 } from "../telemetry/mod.ts";
 import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
 import type { Membership, MembershipDeps } from "./membership.ts";
-import { gossipResolver, startMembership } from "./start_membership.ts";
+import { GossipResolvers, startMembership } from "./start_membership.ts";
+import type { MembersView } from "../discovery/member_view.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import { openIdentity } from "./identity.ts";
 import { startAdmin } from "./sidecar.ts";
-import type { LifecycleHooks, ReloadOutcome, Runnable } from "./lifecycle.ts";
+import type {
+  DrainOptions,
+  LifecycleHooks,
+  ReloadOutcome,
+  Runnable,
+  StartOptions,
+} from "./lifecycle.ts";
 import { reloadFailure, restartNeeded, withRestartSections } from "./reload_sections.ts";
 import {
   Rec,
@@ -139,6 +146,11 @@ export class WorkerNode implements Runnable {
   identity: SvidSource | undefined;
   /** Unsubscribes from the gossip-discovered clusters' resolvers. */
   readonly #unwatch: (() => void)[] = [];
+  /** The gossip-discovered clusters' resolvers (seeded at a hot restart). */
+  readonly #gossip: GossipResolvers;
+  /** The replaced process's `/members`, when this one was started by a hot restart. */
+  #predecessor: MembersView | undefined;
+  #handingOver: Promise<void> | undefined;
 
   /**
    * @param config the config every Worker serves
@@ -153,6 +165,7 @@ export class WorkerNode implements Runnable {
     this.#config = config;
     this.#count = count;
     this.#deps = deps;
+    this.#gossip = new GossipResolvers(config);
     const sizes = { ...DEFAULT_SIZES, ...deps.sizes };
     this.#sizes = sizes;
     const ringBytes = count * (Ring.bytes(sizes.toMainRing) + Ring.bytes(sizes.toWorkerRing));
@@ -211,12 +224,13 @@ export class WorkerNode implements Runnable {
 
   /**
    * Starts the Workers, waits until every one serves the config, then starts the admin
-   * server.
+   * server. Gossip-discovered clusters' endpoints go to the Workers from main: from the
+   * replaced process's `/members` (`opts.members`) until membership has joined, then live.
    *
    * @throws when a Worker cannot serve the config (e.g. a port is taken) or does not report
    *   in time; every Worker is stopped again
    */
-  async start(opts: { deferAdmin?: boolean } = {}): Promise<void> {
+  async start(opts: StartOptions = {}): Promise<void> {
     const d = this.#deps;
     // Without the flag, Deno ends the whole process the moment a Worker asks for
     // SO_REUSEPORT; `listenDatagram` exists exactly when --unstable-net was given.
@@ -231,6 +245,15 @@ export class WorkerNode implements Runnable {
     const stats = new DataplaneStats(this.registry, offAccessLog, { worker: "" });
     stats.watchClusters(this.registry, () => this.clusters());
     this.registry.gaugeFn("skiff_workers", "Data-plane Workers serving.", () => this.serving);
+    if (opts.members && this.config.gossip) {
+      this.#predecessor = opts.members;
+      this.#gossip.seed(opts.members);
+    }
+    for (const c of this.#gossipClusters()) {
+      this.#unwatch.push(this.#gossip.resolver(c)!.watch(() => {
+        for (const s of this.#slots) if (s.worker) this.#sendEndpoints(s, c);
+      }));
+    }
     try {
       this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
       if (!opts.deferAdmin) await this.#startMembership();
@@ -259,14 +282,21 @@ export class WorkerNode implements Runnable {
     }
   }
 
-  /** Binds the admin port (and starts gossip) after `start({ deferAdmin: true })`. */
-  async bindAdmin(): Promise<void> {
+  /**
+   * Starts gossip, then binds the admin port, after `start({ deferAdmin: true })`; a call
+   * after a failure binds what is still missing.
+   *
+   * @param opts.members the replaced process's latest `/members` (for its incarnation)
+   */
+  async bindAdmin(opts: { members?: MembersView } = {}): Promise<void> {
     if (this.admin) return;
+    if (!this.membership && this.config.gossip) {
+      await this.#startMembership(opts.members ?? this.#predecessor);
+    }
     this.#startAdmin();
-    if (!this.membership && this.config.gossip) await this.#startMembership();
   }
 
-  async #startMembership(): Promise<void> {
+  async #startMembership(predecessor?: MembersView): Promise<void> {
     const d = this.#deps;
     this.membership = await startMembership(this.config, {
       clock: d.clock,
@@ -276,13 +306,9 @@ export class WorkerNode implements Runnable {
       host: d.membership?.host,
       onEvent: d.membership?.onEvent,
       spiffeId: this.identity?.current().id.toString(),
-    });
-    for (const c of this.#gossipClusters()) {
-      this.#unwatch.push(gossipResolver(this.membership, c)!.watch(() => {
-        for (const s of this.#slots) if (s.worker) this.#sendEndpoints(s, c);
-      }));
-      for (const s of this.#slots) if (s.worker) this.#sendEndpoints(s, c);
-    }
+    }, predecessor);
+    // The resolvers' watchers (see `start`) send the Workers each change from now on.
+    if (this.membership) this.#gossip.follow(this.membership);
   }
 
   #startAdmin(): void {
@@ -345,15 +371,16 @@ export class WorkerNode implements Runnable {
   }
 
   /**
-   * Graceful drain: not ready any more, gossip left, every Worker drains its listeners
-   * (`drain.timeout`), then the node stops. Idempotent.
+   * Graceful drain: not ready any more, gossip left (stopped silently for a handover), every
+   * Worker drains its listeners (`drain.timeout`), then the node stops. Idempotent.
    */
-  drain(reason: string): Promise<void> {
+  drain(reason: string, opts: DrainOptions = {}): Promise<void> {
     this.#drainRun ??= (async () => {
       this.#draining = true;
       const timeoutMs = this.#config.drain.timeout;
       this.#deps.log.info("draining", { reason, timeout_ms: timeoutMs });
-      await this.membership?.stop();
+      if (opts.handover) await this.handOver();
+      else await this.membership?.stop();
       await Promise.all(this.#slots.map((s) => this.#stopWorker(s, timeoutMs)));
       await this.stop();
       this.#deps.log.info("drained", { reason });
@@ -371,9 +398,15 @@ export class WorkerNode implements Runnable {
     return this.#slots.map((s) => s.clusters);
   }
 
+  /** Stops gossip without a leave, for a hot-restarting successor (see `Runnable.handOver`). */
+  handOver(): Promise<void> {
+    return this.#handingOver ??= this.membership?.stop({ leave: false }) ?? Promise.resolve();
+  }
+
   /** Asks every Worker to close its listeners, waits for them (bounded), then ends them. */
   async stop(): Promise<void> {
     for (const u of this.#unwatch.splice(0)) u();
+    this.#gossip.close();
     await this.membership?.stop();
     this.identity?.close();
     if (!this.#running) return;
@@ -455,7 +488,7 @@ export class WorkerNode implements Runnable {
   /** Sends a gossip-discovered cluster's current endpoints to the Worker of `slot`. */
   #sendEndpoints(slot: Slot, c: ClusterConfig): void {
     const cluster = c.name;
-    const set = gossipResolver(this.membership, c)!.current();
+    const set = this.#gossip.resolver(c)!.current();
     const endpoints = set.endpoints.map((e) => ({
       address: e.address,
       weight: e.weight,

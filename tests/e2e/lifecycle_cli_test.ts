@@ -2,24 +2,9 @@
 // beside skiff (`skiff run -- app`), reloads of the config file and a hot restart — with
 // real child processes on loopback.
 import assert from "node:assert/strict";
-import {
-  freePort,
-  type SkiffProcess,
-  spawnSkiff,
-  startHttpUpstream,
-  waitFor,
-  within,
-} from "../_harness/mod.ts";
+import { freePort, spawnSkiff, startHttpUpstream, waitFor, within } from "../_harness/mod.ts";
 import { metricsText, sample } from "./_admin_api.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "skiff_e2e_lifecycle_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { exitOf, withTempDir } from "./_lifecycle.ts";
 
 /** A config with an admin port, listener `web` and cluster `app`; `more` is appended. */
 function configText(o: { admin?: number; web: number; upstream: number; more?: string }): string {
@@ -42,11 +27,6 @@ async function body(url: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** Skiff's exit status, or a failure showing its stderr when it does not exit in time. */
-function exitOf(p: SkiffProcess): Promise<number> {
-  return within(`skiff to exit; stderr:\n${p.stderr()}`, p.wait(), 40_000);
 }
 
 Deno.test("lifecycle: skiff run -- app exits with the app's status", async () => {

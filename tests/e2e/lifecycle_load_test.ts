@@ -2,70 +2,7 @@
 // under a keep-alive load loop, and SIGTERM with requests in flight.
 import assert from "node:assert/strict";
 import { freePort, spawnSkiff, startHttpUpstream, waitFor, within } from "../_harness/mod.ts";
-import { OPTS, reloaded, withTempDir } from "./_lifecycle.ts";
-
-interface LoadStats {
-  sent: number;
-  ok: number;
-  /** The first few failures (status, header, body or socket), with the count in `failed`. */
-  failures: string[];
-  failed: number;
-  /** Successful responses by the value of the `x-config` response header. */
-  byVersion: Map<string, number>;
-}
-
-/**
- * `clients` keep-alive HTTP clients (one connection pool each), each sending GET `url` in a
- * loop until `stop()`, `maxPerClient` requests or `deadlineMs` — whichever comes first.
- * `check` returns why a response is wrong, or undefined when it is right.
- */
-function startLoad(
-  url: string,
-  opts: {
-    clients: number;
-    maxPerClient: number;
-    deadlineMs: number;
-    check: (res: Response, body: string) => string | undefined;
-  },
-): { stats: LoadStats; stop(): Promise<LoadStats> } {
-  const stats: LoadStats = { sent: 0, ok: 0, failures: [], failed: 0, byVersion: new Map() };
-  const deadline = Date.now() + opts.deadlineMs;
-  let stopped = false;
-  const fail = (why: string) => {
-    stats.failed++;
-    if (stats.failures.length < 10) stats.failures.push(why);
-  };
-  const loops = Array.from({ length: opts.clients }, async () => {
-    using client = Deno.createHttpClient({ poolMaxIdlePerHost: 1 });
-    for (let i = 0; i < opts.maxPerClient && !stopped && Date.now() < deadline; i++) {
-      stats.sent++;
-      try {
-        const res = await fetch(url, { client });
-        const body = await res.text();
-        const wrong = res.status === 200
-          ? opts.check(res, body)
-          : `status ${res.status}: ${body.slice(0, 200)}`;
-        if (wrong) {
-          fail(wrong);
-          continue;
-        }
-        stats.ok++;
-        const v = res.headers.get("x-config") ?? "(none)";
-        stats.byVersion.set(v, (stats.byVersion.get(v) ?? 0) + 1);
-      } catch (err) {
-        fail(`socket: ${err}`);
-      }
-    }
-  });
-  return {
-    stats,
-    stop: async () => {
-      stopped = true;
-      await Promise.all(loops);
-      return stats;
-    },
-  };
-}
+import { OPTS, reloaded, startLoad, withTempDir } from "./_lifecycle.ts";
 
 Deno.test(
   "lifecycle: 20 SIGHUP reloads of routes and clusters under load lose no request",

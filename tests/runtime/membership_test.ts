@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/mod.ts";
 import { Logger, mathRng, systemClock } from "../../src/core/mod.ts";
 import { SKIFF_CONSERVATIVE, SKIFF_DEFAULTS } from "../../src/discovery/gossip/swim_config.ts";
-import { type HostFacts, Membership, swimConfig } from "../../src/runtime/membership.ts";
+import {
+  type HostFacts,
+  Membership,
+  type MembershipOptions,
+  swimConfig,
+} from "../../src/runtime/membership.ts";
 import { MetricsRegistry, renderPrometheus } from "../../src/telemetry/mod.ts";
 import { freePort, waitFor } from "../_harness/mod.ts";
 
@@ -23,7 +28,7 @@ ${yaml.replace(/^/gm, "  ")}
   return config.gossip!;
 }
 
-function start(yaml: string, lines: string[] = []) {
+function start(yaml: string, lines: string[] = [], opts?: MembershipOptions) {
   const registry = new MetricsRegistry();
   const log = new Logger({ clock: systemClock, sink: (l) => lines.push(l), level: "debug" });
   return Membership.start(gossipSection(yaml), {
@@ -32,7 +37,7 @@ function start(yaml: string, lines: string[] = []) {
     log,
     registry,
     host,
-  }).then((m) => ({ m, registry }));
+  }, opts).then((m) => ({ m, registry }));
 }
 
 const FAST = `probe_interval: 200ms
@@ -152,3 +157,67 @@ Deno.test("membership: a seed with another key neither answers nor counts as joi
     await a.m.stop();
   }
 });
+
+Deno.test("membership: the first incarnation is an option, and extra seeds are joined first", async () => {
+  const a = await start(`name: a\nbind: 127.0.0.1:0\n${FAST}`);
+  // No seeds in the config: the option's seed is the only way in.
+  const b = await start(`name: b\nbind: 127.0.0.1:0\n${FAST}`, [], {
+    incarnation: 7,
+    seeds: [a.m.address],
+  });
+  try {
+    assert.equal(b.m.incarnation, 7);
+    assert.equal(b.m.view().members[0].incarnation, 7);
+    assert.equal(await b.m.joined, true);
+    const seen = await waitFor(
+      "a to learn b",
+      () => a.m.members().find((m) => m.name === "b"),
+      20_000,
+    );
+    assert.equal(seen!.incarnation, 7);
+    assert.equal(await a.m.joined, false, "a has no seeds: nothing to join through");
+  } finally {
+    await b.m.stop();
+    await a.m.stop();
+  }
+});
+
+Deno.test(
+  "membership: stopped without a leave, a member is continued by a successor at a higher incarnation",
+  async () => {
+    const a = await start(`name: a\nbind: 127.0.0.1:0\n${FAST}`);
+    const port = freePort();
+    const old = await start(`name: b\nbind: 127.0.0.1:${port}\nseeds: ["${a.m.address}"]\n${FAST}`);
+    let successor: Awaited<ReturnType<typeof start>> | undefined;
+    try {
+      await waitFor("a to hold b alive", () => a.m.members().some((m) => m.name === "b"), 20_000);
+      const states: string[] = [];
+      const record = () => {
+        const b = a.m.members().find((m) => m.name === "b");
+        if (b) states.push(`${b.state}@${b.incarnation}`);
+        return b;
+      };
+      const lines: string[] = [];
+      const incarnation = old.m.incarnation;
+      await old.m.stop({ leave: false });
+      successor = await start(`name: b\nbind: 127.0.0.1:${port}\n${FAST}`, lines, {
+        incarnation: incarnation + 1,
+        seeds: [a.m.address],
+      });
+      assert.equal(await successor.m.joined, true);
+      await waitFor("a to hold b alive at the successor's incarnation", () => {
+        const b = record();
+        return b?.state === "alive" && b.incarnation === incarnation + 1;
+      }, 20_000);
+      assert.deepEqual(
+        states.filter((s) => s.startsWith("left") || s.startsWith("dead")),
+        [],
+        `a held b as: ${states.join(", ")}`,
+      );
+    } finally {
+      await successor?.m.stop();
+      await old.m.stop();
+      await a.m.stop();
+    }
+  },
+);
