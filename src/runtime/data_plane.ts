@@ -165,19 +165,23 @@ export class DataPlane {
 
   /**
    * Makes `config` the current version. With `reload.shadow` on (in the running config), the
-   * recent request heads are first replayed through the new routes (`shadowReport`).
+   * recent request heads are first replayed through the new routes (`shadowReport`), unless
+   * `opts.shadow` is false (a return to the running config after a refused reload).
    *
    * @returns what happened to listeners and clusters, and the shadow check's report
    * @throws (as a rejection) `ShadowRefusedError` when a guard of `reload.guards` is
    *   violated; another error when a new listener cannot be bound (or a cluster needs an
    *   identity that is not loaded); the current version then stays, untouched
    */
-  async apply(config: Config): Promise<PlaneChanges & { shadow?: ShadowReport }> {
+  async apply(
+    config: Config,
+    opts: { shadow?: boolean } = {},
+  ): Promise<PlaneChanges & { shadow?: ShadowReport }> {
     if (this.#drainRun) throw new Error("skiff is draining; the config is not applied");
     const prev = this.#current;
     if (!prev) throw new Error("the data plane is not started");
     let shadow: ShadowReport | undefined;
-    if (prev.config.reload.shadow && this.#heads) {
+    if (prev.config.reload.shadow && this.#heads && opts.shadow !== false) {
       shadow = this.#shadow = shadowCheck(
         this.#heads.heads(),
         prev.config,

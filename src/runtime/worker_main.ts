@@ -17,7 +17,7 @@ import {
 import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
 import { type EndpointSpec, StaticResolver } from "../discovery/mod.ts";
 import type { SvidSource } from "../security/svid_source.ts";
-import { DataPlane } from "./data_plane.ts";
+import { DataPlane, ShadowRefusedError } from "./data_plane.ts";
 import { meshFor, openIdentity, secureFor } from "./identity.ts";
 import {
   Rec,
@@ -115,16 +115,21 @@ class DataPlaneWorker {
     }
   }
 
-  async #apply(msg: { version: number; config: Config }): Promise<void> {
+  async #apply(msg: { version: number; config: Config; shadow?: boolean }): Promise<void> {
     if (this.#plane) {
+      let shadow;
       try {
-        await this.#plane.apply(msg.config);
+        shadow = (await this.#plane.apply(msg.config, { shadow: msg.shadow !== false })).shadow;
       } catch (err) {
-        this.#send(Rec.failed, { version: msg.version, error: String((err as Error)?.message) });
+        this.#send(Rec.failed, {
+          version: msg.version,
+          error: String((err as Error)?.message),
+          shadow: err instanceof ShadowRefusedError ? err.report : undefined,
+        });
         return;
       }
       this.#version = msg.version;
-      this.#send(Rec.ready, { version: msg.version });
+      this.#send(Rec.ready, { version: msg.version, shadow });
       this.#report();
       return;
     }

@@ -97,6 +97,8 @@ interface Slot {
   /** The config version the Worker serves (0: none yet). */
   serving: number;
   clusters: ClusterView[];
+  /** The Worker's last shadow check of a reload (`reload.shadow`), for `/config/diff`. */
+  shadow?: unknown;
   waiter: Waiter | undefined;
   /** The replacement in progress, so that failures arriving together replace once. */
   replacing: Promise<string | null> | undefined;
@@ -319,6 +321,8 @@ export class WorkerNode implements Runnable {
       registry: this.registry,
       ready: () => this.ready,
       hooks: this.#deps.hooks,
+      // Each Worker replays its own recent requests: one report per Worker.
+      configDiff: () => ({ workers: this.#slots.map((s) => s.shadow ?? null) }),
     }, this.#deps.log);
   }
 
@@ -346,19 +350,29 @@ export class WorkerNode implements Runnable {
       this.#version = version;
       return { ok: true, version: ++this.#appliedVersions, restartNeeded: restart };
     }
-    // Some Workers serve the new version already: back to the running one everywhere.
+    // Some Workers serve the new version already: back to the running one for them (without
+    // a shadow check: its report would hide the one that refused the version).
     this.#version = version + 1;
-    const back = await this.#sendConfig(this.#version, previous);
+    const took = this.#slots.filter((_, i) => outcomes[i] === null);
+    const back = await this.#sendConfig(this.#version, previous, took, false);
     for (const err of back) {
       if (err) this.#deps.log.error("a worker did not return to the running config", { err });
     }
     return reloadFailure(new Error(failed[0]!), this.#appliedVersions, restart);
   }
 
-  /** Pushes a config version to every live Worker; resolves with each one's outcome. */
-  #sendConfig(version: number, config: Config): Promise<(string | null)[]> {
-    const body = encoder.encode(JSON.stringify({ version, config }));
-    return Promise.all(this.#slots.map((slot) => {
+  /**
+   * Pushes a config version to the live Workers of `slots`; resolves with each one's outcome.
+   * `shadow: false` skips the Workers' shadow check (a return to the running config).
+   */
+  #sendConfig(
+    version: number,
+    config: Config,
+    slots = this.#slots,
+    shadow = true,
+  ): Promise<(string | null)[]> {
+    const body = encoder.encode(JSON.stringify({ version, config, shadow }));
+    return Promise.all(slots.map((slot) => {
       if (!slot.worker || slot.replacing) return Promise.resolve(null); // gets it at launch
       const outcome = this.#await(slot, "start", this.#deps.startTimeoutMs ?? 15_000);
       let pushed = false;
@@ -680,9 +694,11 @@ export class WorkerNode implements Runnable {
         break;
       case Rec.ready:
         slot.serving = body.version;
+        if (body.shadow !== undefined) slot.shadow = body.shadow;
         if (slot.waiter?.kind === "start") slot.waiter.settle(null);
         break;
       case Rec.failed:
+        if (body.shadow !== undefined) slot.shadow = body.shadow;
         if (slot.waiter?.kind === "start") {
           slot.waiter.settle(
             `Worker ${slot.index} cannot serve config ${body.version}: ${body.error}`,

@@ -14,9 +14,12 @@ export const Rec = {
   accessLog: 2,
   /** Worker → main, every `STATUS_INTERVAL_MS`: JSON `{ clusters: ClusterView[] }`. */
   status: 3,
-  /** Worker → main: JSON `{ version }`, the config is served (listeners bound). */
+  /**
+   * Worker → main: JSON `{ version, shadow? }`, the config is served (listeners bound);
+   * `shadow` is the Worker's shadow check of a reload (`reload.shadow`).
+   */
   ready: 4,
-  /** Worker → main: JSON `{ version, error }`, the config could not be applied. */
+  /** Worker → main: JSON `{ version, error, shadow? }`, the config could not be applied. */
   failed: 5,
   /** Worker → main: `{}`, the Worker closed its listeners after a `stop` message. */
   stopped: 6,

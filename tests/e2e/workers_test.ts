@@ -306,3 +306,36 @@ Deno.test("workers: a drain lets a request in flight finish, then the node stops
   await drained;
   await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port }));
 });
+
+Deno.test("workers: each Worker's shadow check reaches /config/diff, and a guard refuses for all", async () => {
+  await using one = startHttpUpstream("one");
+  const port = freePort();
+  const yaml = (routes: string) => `
+admin: { address: "127.0.0.1:0" }
+reload: { shadow: true, shadow_requests: 100 }
+listeners:
+  - name: web
+    address: 127.0.0.1:${port}
+    routes:
+${routes}
+clusters:
+  - name: c
+    endpoints: [{ address: "127.0.0.1:${one.port}" }]
+`;
+  const api = "      - { name: api, match: { prefix: /api }, cluster: c }\n";
+  const rest = "      - { name: rest, cluster: c }\n";
+  await using n = await startNode(yaml(api + rest), 2);
+  // New connections spread over both Workers: each records some /api requests.
+  for (let i = 0; i < 40; i++) {
+    await (await fetch(n.url + "/api/x", { headers: { connection: "close" } })).text();
+  }
+  const out = await n.node.reload(parseConfig(yaml(rest), "node.yaml"));
+  assert.equal(out.ok, false);
+  assert.match(out.error ?? "", /route "api"/);
+  const diff = await (await fetch(`${n.adminUrl}/config/diff`)).json();
+  assert.equal(diff.workers.length, 2);
+  const reports = diff.workers.filter((r: { ok: boolean } | null) => r !== null);
+  assert.ok(reports.length >= 1, JSON.stringify(diff));
+  assert.ok(reports.some((r: { ok: boolean }) => r.ok === false), JSON.stringify(diff));
+  assert.equal(await (await fetch(n.url + "/api/x")).text(), "one", "still served");
+});
