@@ -161,6 +161,8 @@ function clusterReferences(config: Config): PathIssue[] {
       r.weighted_clusters?.forEach((w, n) =>
         check(w.cluster, ["listeners", i, "routes", k, "weighted_clusters", n, "cluster"])
       );
+      const fb = r.fallback?.cluster;
+      if (fb !== undefined) check(fb, ["listeners", i, "routes", k, "fallback", "cluster"]);
     });
     if (l.tcp) check(l.tcp.cluster, ["listeners", i, "tcp", "cluster"]);
   });

@@ -292,10 +292,10 @@ const CircuitBreaker = z.strictObject({
   minimum_number_of_calls: z.number().int().min(1).max(100_000).default(100).describe(
     "Calls the window must hold before the rates can open the circuit.",
   ),
-  failure_rate_threshold: Percentage.default(50).describe(
+  failure_rate_threshold: z.number().gt(0).max(100).default(50).describe(
     "Failure rate (%) at or above which the circuit opens.",
   ),
-  slow_call_rate_threshold: Percentage.default(100).describe(
+  slow_call_rate_threshold: z.number().gt(0).max(100).default(100).describe(
     "Slow-call rate (%) at or above which the circuit opens.",
   ),
   slow_call_duration_threshold: Duration.prefault("60s").describe(
@@ -375,7 +375,7 @@ const Fallback = z.strictObject({
   on: z.array(FallbackOn).min(1).default(["circuit_open", "no_healthy_upstream", "timeout"])
     .describe("The failures the fallback answers."),
 }).refine((f) => (f.response === undefined) !== (f.cluster === undefined), {
-  error: "a fallback needs exactly one of response or cluster",
+  error: "a fallback needs exactly one of response or cluster — keep one of them",
 });
 
 const Route = z.strictObject({

@@ -11,6 +11,7 @@ import { createLoadBalancer } from "./balance/mod.ts";
 import type { ExchangeTiming } from "./pool/h1_connection.ts";
 import type { ProxyRequest, ProxyResponse } from "./http/message.ts";
 import { retryAllowed } from "./resilience/retry_budget.ts";
+import { type BreakerState, CircuitBreaker } from "./resilience/circuit_breaker.ts";
 
 /** A connection pool to one endpoint, whatever its protocol. */
 export interface UpstreamPool {
@@ -48,6 +49,8 @@ export interface ClusterDeps {
   pools: PoolFactory;
   /** The cluster's counters (see `DataplaneStats.clusterCounters`). */
   counters: ClusterCounters;
+  /** Told of the circuit breaker's state changes (when the cluster has one). */
+  onBreakerTransition?: (from: BreakerState, to: BreakerState, why: string) => void;
 }
 
 /**
@@ -72,6 +75,8 @@ export class ClusterRuntime {
   #hosts = new Map<string, Host>();
   #poolsByKey = new Map<string, UpstreamPool>();
   readonly #unwatch: () => void;
+  /** The cluster's circuit breaker (`circuit_breaker`), shared by all its requests. */
+  readonly breaker: CircuitBreaker | undefined;
 
   constructor(config: ClusterConfig, resolver: Resolver, deps: ClusterDeps) {
     this.name = config.name;
@@ -81,6 +86,9 @@ export class ClusterRuntime {
     this.#pools = deps.pools;
     this.#now = () => deps.clock.monotonic();
     this.#lb = createLoadBalancer(config.lb_policy, { rng: deps.rng });
+    const cb = config.circuit_breaker;
+    this.breaker = cb &&
+      new CircuitBreaker(cb, { now: this.#now, onTransition: deps.onBreakerTransition });
     this.#apply(resolver.current());
     this.#unwatch = resolver.watch((set) => this.#apply(set));
   }
@@ -121,8 +129,23 @@ export class ClusterRuntime {
     }
   }
 
-  /** True when the retry budget allows one more retry now (counts a refusal). */
+  /**
+   * Why a new request may not go to this cluster now: `circuit_open` (its breaker refuses; an
+   * admitted request must then report its outcome to `breaker`), `overflow` (`limits.max_requests`
+   * in flight), or null when it may.
+   */
+  admit(): "circuit_open" | "overflow" | null {
+    if (this.active >= this.config.limits.max_requests) return "overflow";
+    if (this.breaker !== undefined && !this.breaker.tryAcquire()) return "circuit_open";
+    return null;
+  }
+
+  /** True when the retry budget and `limits.max_retries` allow one more retry now (counts a refusal). */
   retryBudgetAllows(): boolean {
+    if (this.activeRetries >= this.config.limits.max_retries) {
+      this.counters.retryBudgetExhausted.inc();
+      return false;
+    }
     const b = this.config.retry_budget;
     if (retryAllowed(this.active, this.activeRetries, b.budget_percent, b.min_retry_concurrency)) {
       return true;

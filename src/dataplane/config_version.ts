@@ -2,6 +2,7 @@ import type { Config, ListenerConfig } from "../config/schema.ts";
 import type { ClusterRuntime } from "./cluster.ts";
 import type { HttpHandler } from "./http/handler.ts";
 import type { ListenerAuthz } from "./http/route_handler.ts";
+import type { TokenBucket } from "./resilience/token_bucket.ts";
 
 /** What one listener serves under one config version. */
 export interface ListenerVersion {
@@ -10,6 +11,8 @@ export interface ListenerVersion {
   handler: HttpHandler;
   /** Its authorization policies (the TCP path decides per connection). */
   authz: ListenerAuthz | undefined;
+  /** Its rate limit (`rate_limit`): HTTP requests, or TCP connections. */
+  rateLimit?: TokenBucket;
 }
 
 /**

@@ -7,7 +7,9 @@ import { Exchange, type ExchangeSink, type PeerIdentity } from "./exchange.ts";
 import type { MeshDialer } from "./mesh/mesh_dialer.ts";
 import type { SecureAcceptor, SecureConn } from "./mesh/secure_acceptor.ts";
 import type { HttpHandler } from "./http/handler.ts";
-import type { ProxyRequest, ProxyResponse } from "./http/message.ts";
+import { getHeader, type ProxyRequest, type ProxyResponse } from "./http/message.ts";
+import { isGrpc } from "./http/grpc.ts";
+import { rateLimitedReply } from "./http/route_policies.ts";
 import { H1ServerConnection } from "./http/h1_server.ts";
 import { serveH2 } from "./http/h2_server.ts";
 import { proxyTcp } from "./tcp/tcp_proxy.ts";
@@ -40,6 +42,8 @@ export interface ListenerDeps {
   secure?: (config: ListenerConfig) => Promise<SecureAcceptor>;
   /** Opens mutual-TLS hops to clusters with `tls.mode: mtls`. */
   mesh?: MeshDialer;
+  /** Counts a request (TCP: a connection) the listener's `rate_limit` refused. */
+  onRateLimited?: () => void;
 }
 
 const OVERFLOW = new TextEncoder().encode(
@@ -74,8 +78,17 @@ export class Listener {
   /** What the HTTP servers call: routes each request under the version current at its start. */
   readonly #handler: HttpHandler = {
     handle: (req: ProxyRequest, ex: Exchange): Promise<ProxyResponse> => {
+      const lv = this.#lv;
+      if (lv.rateLimit !== undefined) {
+        const waitMs = lv.rateLimit.take();
+        if (waitMs > 0) {
+          this.#d.onRateLimited?.();
+          const grpc = isGrpc(getHeader(req.headers, "content-type"));
+          return Promise.resolve(rateLimitedReply(ex, `Listener "${this.name}"`, waitMs, grpc));
+        }
+      }
       ex.pinned = this.#version.retain();
-      return this.#lv.handler.handle(req, ex);
+      return lv.handler.handle(req, ex);
     },
     finish: (ex: Exchange): void => {
       this.#d.sink.finish(ex);
@@ -408,6 +421,11 @@ export class Listener {
     peer: PeerIdentity | undefined,
   ): Promise<void> {
     const d = this.#d;
+    if (lv.rateLimit !== undefined && lv.rateLimit.take() > 0) {
+      d.onRateLimited?.();
+      d.log.debug("connection refused by the rate limit", { listener: this.name, remote });
+      return this.#closeQuietly(conn);
+    }
     // The listener's policy decides per connection, on every TCP path (mTLS or plain).
     const decision = lv.authz?.policy?.decide({ peer: peer?.id });
     if (decision && !decision.allowed) {

@@ -13,7 +13,9 @@ export type FailureReason =
   | "upstream_protocol_error"
   | "overflow"
   | "no_healthy_upstream"
-  | "retry_budget_exhausted";
+  | "retry_budget_exhausted"
+  /** The cluster's circuit breaker refused the request. */
+  | "circuit_open";
 
 /** A failure talking to an upstream, classified for retry decisions and error replies. */
 export class UpstreamError extends Error {

@@ -9,6 +9,17 @@ import { type ClusterView, clusterView } from "../dataplane/cluster_view.ts";
 import { ConfigVersion, type ListenerVersion } from "../dataplane/config_version.ts";
 import { HeadRing } from "../dataplane/http/head_ring.ts";
 import { HttpProxy } from "../dataplane/http/proxy.ts";
+import {
+  type Forwarder,
+  hasPolicy,
+  type PolicyEvents,
+  PolicyForwarder,
+  type RoutePolicy,
+  routePolicy,
+} from "../dataplane/http/route_policies.ts";
+import type { RouteConfig } from "../config/schema.ts";
+import type { BreakerState } from "../dataplane/resilience/circuit_breaker.ts";
+import { TokenBucket } from "../dataplane/resilience/token_bucket.ts";
 import { shadowCheck, type ShadowReport, shadowSummary } from "../dataplane/shadow_check.ts";
 import { RouteHandler } from "../dataplane/http/route_handler.ts";
 import { Router } from "../dataplane/http/router.ts";
@@ -98,6 +109,10 @@ export class DataPlane {
   #heads: HeadRing | undefined;
   /** The last shadow check's report (`/config/diff`). */
   #shadow: ShadowReport | undefined;
+  /** Route policies and listener rate limits by what they were built from, kept across reloads. */
+  #policies = new Map<string, RoutePolicy>();
+  #listenerLimits = new Map<string, TokenBucket>();
+  readonly #metrics: ResilienceMetrics;
 
   constructor(config: Config, deps: DataPlaneDeps) {
     this.#deps = deps;
@@ -116,6 +131,7 @@ export class DataPlane {
     );
     this.#pools = new SharedPools(this.#createPool);
     this.#initial = config;
+    this.#metrics = resilienceMetrics(deps.registry, deps.log);
   }
 
   /** The current config. */
@@ -315,6 +331,7 @@ export class DataPlane {
       log: d.log.child({ listener: name }),
       sink: this.stats,
       events: this.stats.listenerEvents(name),
+      onRateLimited: () => this.#metrics.listenerLimited(name),
       reusePort: d.reusePort,
       secure: this.#identity.secure,
       mesh: this.#identity.mesh,
@@ -349,6 +366,7 @@ export class DataPlane {
             clock: d.clock,
             pools: this.#pools.factory,
             counters: this.stats.clusterCounters(c.name),
+            onBreakerTransition: c.circuit_breaker && this.#metrics.breaker("cluster", c.name),
           });
         if (old && runtime !== old) runtime.adoptPools(old);
         clusters.set(c.name, runtime);
@@ -359,12 +377,45 @@ export class DataPlane {
       this.#unuse(clusters.values());
       throw err;
     }
-    const proxy = new HttpProxy({
+    const core = new HttpProxy({
       clusters,
       clock: d.clock,
       wheel: this.#wheel,
       rng: d.rng,
       log: d.log,
+    });
+    const policies = new Map<RouteConfig, RoutePolicy>();
+    const policyKeys = new Map<string, RoutePolicy>();
+    const limits = new Map<string, TokenBucket>();
+    const limitKeys = new Map<string, TokenBucket>();
+    for (const l of config.listeners) {
+      l.routes.forEach((r, i) => {
+        if (!hasPolicy(r)) return;
+        // Same listener, same route: the same breaker and bucket, so a reload keeps their state.
+        const key = JSON.stringify([l.name, i, r]);
+        const p = this.#policies.get(key) ?? routePolicy(r, i, {
+          clock: d.clock,
+          rng: d.rng,
+          onTransition: r.circuit_breaker &&
+            this.#metrics.breaker("route", `${l.name}/${r.name ?? `route_${i}`}`),
+        });
+        policyKeys.set(key, p);
+        policies.set(r, p);
+      });
+      if (l.rate_limit) {
+        const key = JSON.stringify([l.name, l.rate_limit]);
+        const bucket = this.#listenerLimits.get(key) ??
+          new TokenBucket(l.rate_limit, () => d.clock.monotonic());
+        limitKeys.set(key, bucket);
+        limits.set(l.name, bucket);
+      }
+    }
+    this.#policies = policyKeys;
+    this.#listenerLimits = limitKeys;
+    const proxy: Forwarder = policies.size === 0 ? core : new PolicyForwarder(core, policies, {
+      clock: d.clock,
+      wheel: this.#wheel,
+      events: this.#metrics.events,
     });
     const r = config.reload;
     if (!r.shadow) this.#heads = undefined;
@@ -386,7 +437,7 @@ export class DataPlane {
         : undefined;
       const router = new Router(l.routes);
       const handler = new RouteHandler(router, proxy, this.stats, d.log, authz, this.#heads);
-      listeners.set(l.name, { config: l, handler, authz });
+      listeners.set(l.name, { config: l, handler, authz, rateLimit: limits.get(l.name) });
     }
     this.#liveVersions++;
     // The data plane holds the version while it is the current one.
@@ -481,4 +532,67 @@ function staticEndpoints(c: ClusterConfig): EndpointSpec[] {
     labels: e.labels,
     spiffeId: e.spiffe_id,
   }));
+}
+
+/** The metrics and log lines of breakers, rate limits, faults and fallbacks. */
+interface ResilienceMetrics {
+  events: PolicyEvents;
+  /** Counts a request (TCP: a connection) a listener's rate limit refused. */
+  listenerLimited(listener: string): void;
+  /** The transition callback of breaker `name` (`scope`: cluster or route). */
+  breaker(
+    scope: string,
+    name: string,
+  ): (from: BreakerState, to: BreakerState, why: string) => void;
+}
+
+const BREAKER_STATES: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
+
+function resilienceMetrics(registry: MetricsRegistry, log: Logger): ResilienceMetrics {
+  const limited = registry.counter(
+    "skiff_rate_limited",
+    "Requests (TCP: connections) refused by a local rate limit, by listener and route.",
+    ["listener", "route"],
+  );
+  const faults = registry.counter(
+    "skiff_faults_injected",
+    "Faults injected by routes, by listener, route and kind (delay, abort).",
+    ["listener", "route", "kind"],
+  );
+  const fallbacks = registry.counter(
+    "skiff_fallbacks",
+    "Failures answered by a route's fallback, by listener, route and failure reason.",
+    ["listener", "route", "reason"],
+  );
+  const state = registry.gauge(
+    "skiff_circuit_breaker_state",
+    "Circuit breaker state: 0 closed, 1 open, 2 half-open; by scope (cluster, route) and name.",
+    ["scope", "name"],
+  );
+  const transitions = registry.counter(
+    "skiff_circuit_breaker_transitions",
+    "Circuit breaker state changes, by scope, name and the state entered.",
+    ["scope", "name", "to"],
+  );
+  return {
+    events: {
+      rateLimited: (ex) => limited.labels(ex.listener, ex.route).inc(),
+      faultInjected: (ex, kind) => faults.labels(ex.listener, ex.route, kind).inc(),
+      fallback: (ex, reason) => fallbacks.labels(ex.listener, ex.route, reason).inc(),
+    },
+    listenerLimited: (listener) => limited.labels(listener, "").inc(),
+    breaker: (scope, name) => {
+      state.labels(scope, name).set(0);
+      return (from, to, why) => {
+        state.labels(scope, name).set(BREAKER_STATES[to]);
+        transitions.labels(scope, name, to).inc();
+        log[to === "open" ? "warn" : "info"]("circuit breaker " + to.replace("_", "-"), {
+          scope,
+          name,
+          from,
+          why,
+        });
+      };
+    },
+  };
 }

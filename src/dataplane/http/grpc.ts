@@ -5,6 +5,7 @@ export const GrpcStatus = {
   UNKNOWN: 2,
   DEADLINE_EXCEEDED: 4,
   PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
@@ -51,6 +52,8 @@ export function grpcStatusForFailure(reason: FailureReason | "no_route" | string
       return GrpcStatus.DEADLINE_EXCEEDED;
     case "upstream_protocol_error":
       return GrpcStatus.INTERNAL;
+    case "rate_limited":
+      return GrpcStatus.RESOURCE_EXHAUSTED;
     default:
       return GrpcStatus.UNAVAILABLE;
   }

@@ -17,6 +17,9 @@ const FAILURE_STATUS: Record<string, number> = {
   upstream_reset: 502,
   upstream_protocol_error: 502,
   upstream_timeout: 504,
+  circuit_open: 503,
+  rate_limited: 429,
+  fault_abort: 503,
 };
 
 /**

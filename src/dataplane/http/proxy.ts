@@ -107,6 +107,22 @@ export class HttpProxy {
         this.#fail(ex, "no_healthy_upstream", `Cluster "${clusterName}" does not exist`, grpc),
       );
     }
+    const refused = cluster.admit();
+    if (refused !== null) {
+      return this.#out(
+        route,
+        ex,
+        grpc,
+        this.#fail(
+          ex,
+          refused,
+          refused === "circuit_open"
+            ? `The circuit of cluster "${cluster.name}" is open`
+            : `Cluster "${cluster.name}" has ${cluster.active} requests in flight (limits.max_requests)`,
+          grpc,
+        ),
+      );
+    }
     prepareRequest(req, cfg, ex);
     req.path = route.rewrite(req.path);
 
@@ -123,6 +139,7 @@ export class HttpProxy {
             ex,
             grpc,
             this.#fail(ex, "upstream_timeout", "The grpc-timeout of 0 had already expired", grpc),
+            cluster,
           );
         }
         timeoutMs = g;
@@ -156,6 +173,7 @@ export class HttpProxy {
             `Cluster "${cluster.name}" has no endpoints`,
             grpc,
           ),
+          cluster,
         );
       }
       ex.upstreamHost = host.key;
@@ -185,7 +203,7 @@ export class HttpProxy {
           a.end(false);
           (avoid ??= new Set()).add(host);
           if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) {
-            return this.#out(route, ex, grpc, result);
+            return this.#out(route, ex, grpc, result, cluster);
           }
           ex.retries++;
           cluster.counters.retries.inc();
@@ -198,7 +216,7 @@ export class HttpProxy {
           // already in memory cannot overrun it).
           result.body = new DeadlineBody(result.body, deadline, d.wheel, timeoutName, timeoutMs);
         }
-        return this.#out(route, ex, grpc, result);
+        return this.#out(route, ex, grpc, result, cluster);
       }
       a.end(false);
       last = { reason: result.reason, message: result.message };
@@ -220,11 +238,27 @@ export class HttpProxy {
       ex.retries++;
       cluster.counters.retries.inc();
     }
-    return this.#out(route, ex, grpc, this.#fail(ex, last!.reason, last!.message, grpc));
+    return this.#out(route, ex, grpc, this.#fail(ex, last!.reason, last!.message, grpc), cluster);
   }
 
-  /** Applies the route's response header mutations and notes the gRPC status. */
-  #out(route: CompiledRoute, ex: Exchange, grpc: boolean, res: ProxyResponse): ProxyResponse {
+  /**
+   * Applies the route's response header mutations and notes the gRPC status; reports the
+   * outcome to the circuit breaker of `admitted`, the cluster that admitted the request.
+   */
+  #out(
+    route: CompiledRoute,
+    ex: Exchange,
+    grpc: boolean,
+    res: ProxyResponse,
+    admitted?: ClusterRuntime,
+  ): ProxyResponse {
+    const breaker = admitted?.breaker;
+    if (breaker !== undefined) {
+      breaker.onResult(
+        res.status < 500 && res.error === undefined,
+        this.#d.clock.monotonic() - ex.start,
+      );
+    }
     const cfg = route.config;
     if (cfg.response_headers_to_remove.length > 0 || cfg.response_headers_to_add.length > 0) {
       for (const name of cfg.response_headers_to_remove) removeHeader(res.headers, name);

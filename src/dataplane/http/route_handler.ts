@@ -7,7 +7,7 @@ import type { HttpHandler } from "./handler.ts";
 import type { HeadRing } from "./head_ring.ts";
 import { localReply } from "./local_reply.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
-import type { HttpProxy } from "./proxy.ts";
+import type { Forwarder } from "./route_policies.ts";
 import type { Router } from "./router.ts";
 
 /** A listener's authorization policies, and where their denials are counted. */
@@ -37,7 +37,7 @@ function forbidden(req: ProxyRequest, ex: Exchange): ProxyResponse {
  */
 export class RouteHandler implements HttpHandler {
   readonly #router: Router;
-  readonly #proxy: HttpProxy;
+  readonly #proxy: Forwarder;
   readonly #sink: ExchangeSink;
   readonly #log: Logger;
   readonly #authz: ListenerAuthz | undefined;
@@ -50,7 +50,7 @@ export class RouteHandler implements HttpHandler {
    */
   constructor(
     router: Router,
-    proxy: HttpProxy,
+    proxy: Forwarder,
     sink: ExchangeSink,
     log: Logger,
     authz?: ListenerAuthz,

@@ -99,7 +99,7 @@ export function stripPort(authority: string): string {
   return colon >= 0 ? authority.slice(0, colon) : authority;
 }
 
-function headerTest(h: HeaderMatchConfig): HeaderTest {
+export function headerTest(h: HeaderMatchConfig): HeaderTest {
   const name = h.name;
   let test: (v: string | undefined) => boolean;
   if (h.present !== undefined) test = (v) => (v !== undefined) === h.present;
