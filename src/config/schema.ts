@@ -311,16 +311,17 @@ const CircuitBreaker = z.strictObject({
   ),
 });
 
-/** Envoy's cluster circuit-breaker thresholds: how much a cluster may have in flight. */
+/**
+ * Envoy's cluster circuit-breaker thresholds: how much a cluster may have in flight.
+ * Connections and pending requests are limited per endpoint by `pool`.
+ */
 const ClusterLimits = z.strictObject({
-  max_connections: z.number().int().min(1).default(1024).describe(
-    "Connections to all endpoints of the cluster together.",
+  max_requests: z.number().int().min(1).default(1024).describe(
+    "Requests in flight to the cluster; beyond it, 503 overflow.",
   ),
-  max_pending_requests: z.number().int().min(0).default(1024).describe(
-    "Requests waiting for a connection, all endpoints together.",
+  max_retries: z.number().int().min(0).default(3).describe(
+    "Retries in flight to the cluster; beyond it, no more retries.",
   ),
-  max_requests: z.number().int().min(1).default(1024).describe("Requests in flight."),
-  max_retries: z.number().int().min(0).default(3).describe("Retries in flight."),
 });
 
 const FaultDelay = z.strictObject({
@@ -516,7 +517,8 @@ const Cluster = z.strictObject({
     "Opens on a high failure or slow-call rate: requests then get 503 circuit_open at once.",
   ),
   limits: ClusterLimits.prefault({}).describe(
-    "Envoy-style thresholds: connections, pending and active requests, retries in flight.",
+    "Envoy-style thresholds: requests and retries in flight (connections and pending " +
+      "requests: pool).",
   ),
 });
 
