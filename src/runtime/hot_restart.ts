@@ -74,7 +74,7 @@ export async function probeAdmin(
  * @returns 0 once started (or taken over), else the exit status, with the reason logged
  */
 export async function startGuarded(
-  target: Pick<Runnable, "start" | "bindAdmin">,
+  target: Pick<Runnable, "start" | "bindAdmin" | "stop">,
   config: Config,
   hot: boolean,
   deps: HotRestartDeps & { deadlineMs?: number },
@@ -113,7 +113,18 @@ export async function startGuarded(
     log.error("cannot start", { err });
     return 1;
   }
-  if (replacing !== undefined) await takeOver(target, address!, replacing, { ...deps, gossip });
+  if (replacing === undefined) return 0;
+  const taken = await takeOver(target, address!, replacing, {
+    ...deps,
+    gossip,
+    // The old skiff lets the admin port go at once; at the latest it exits after its drain.
+    deadlineMs: deps.deadlineMs ?? config.drain.timeout + 10_000,
+  });
+  if (taken === "refused") {
+    // The old skiff serves on: this one must not share its ports behind its back.
+    await target.stop();
+    return 1;
+  }
   return 0;
 }
 
@@ -162,25 +173,43 @@ export async function takeOver(
   address: SocketAddress,
   oldPid: number,
   deps: HotRestartDeps & { deadlineMs?: number; gossip?: boolean },
-): Promise<boolean> {
+): Promise<"done" | "refused" | "incomplete"> {
   const { clock, log } = deps;
   await warnTcpMigrateReq(deps);
   const members = deps.gossip ? await predecessorMembers(address, oldPid, deps) : undefined;
   try {
     const res = await request(deps, adminUrl(address, "/drain?handover=1"), "POST");
     const body = res.body.trim();
-    if (res.status === 202) log.info("hot restart: the old skiff is draining", { old_pid: oldPid });
-    else log.warn("hot restart: the old skiff refused to drain", { status: res.status, body });
+    if (res.status !== 202) {
+      log.error("hot restart refused: the old skiff did not agree to drain; it serves on", {
+        old_pid: oldPid,
+        status: res.status,
+        body,
+      });
+      return "refused";
+    }
+    log.info("hot restart: the old skiff is draining", { old_pid: oldPid });
   } catch (err) {
-    // Maybe it is already gone; taking the port will tell.
+    // Gone since the probe, or unable to answer: when its port is free, it is gone.
     log.warn("hot restart: cannot ask the old skiff to drain", { old_pid: oldPid, err });
+    try {
+      await target.bindAdmin({ members });
+      log.info("hot restart complete", { old_pid: oldPid, admin: formatAddress(address) });
+      return "done";
+    } catch {
+      log.error("hot restart refused: the old skiff holds its admin port but does not answer", {
+        old_pid: oldPid,
+        admin: formatAddress(address),
+      });
+      return "refused";
+    }
   }
   const deadline = clock.monotonic() + (deps.deadlineMs ?? 10_000);
   for (let attempt = 0;; attempt++) {
     try {
       await target.bindAdmin({ members });
       log.info("hot restart complete", { old_pid: oldPid, admin: formatAddress(address) });
-      return true;
+      return "done";
     } catch (err) {
       if (clock.monotonic() >= deadline) {
         log.error("hot restart incomplete: the admin port stayed taken; serving without it", {
@@ -188,7 +217,7 @@ export async function takeOver(
           admin: formatAddress(address),
           err,
         });
-        return false;
+        return "incomplete";
       }
     }
     await clock.sleep(Math.min(500, 10 * 2 ** attempt));

@@ -79,8 +79,11 @@ const encoder = new TextEncoder();
 
 /** What the node is waiting to hear from a Worker. */
 interface Waiter {
-  /** `start`: ready or failed; `stop`: stopped. A Worker that ends settles either. */
-  kind: "start" | "stop";
+  /**
+   * `start`: ready or failed after a launch; `config`: ready or failed after a reload sent it a
+   * config version; `stop`: stopped. A Worker that ends settles any of them.
+   */
+  kind: "start" | "config" | "stop";
   settle: (outcome: string | null) => void;
 }
 
@@ -348,8 +351,11 @@ export class WorkerNode implements Runnable {
     if (failed.length === 0) {
       this.#config = effective;
       this.#version = version;
+      // A Worker launched (replaced) while the reload ran started on the config before it.
+      await this.#converge();
       return { ok: true, version: ++this.#appliedVersions, restartNeeded: restart };
     }
+    if (this.#draining) return reloadFailure(new Error(failed[0]!), this.#appliedVersions, restart);
     // Some Workers serve the new version already: back to the running one for them (without
     // a shadow check: its report would hide the one that refused the version).
     this.#version = version + 1;
@@ -358,7 +364,20 @@ export class WorkerNode implements Runnable {
     for (const err of back) {
       if (err) this.#deps.log.error("a worker did not return to the running config", { err });
     }
+    await this.#converge();
     return reloadFailure(new Error(failed[0]!), this.#appliedVersions, restart);
+  }
+
+  /** Sends the current config to every live Worker that serves another version. */
+  async #converge(): Promise<void> {
+    const behind = this.#slots.filter((s) =>
+      s.worker && !s.replacing && s.serving !== 0 && s.serving !== this.#version
+    );
+    if (behind.length === 0) return;
+    const outcomes = await this.#sendConfig(this.#version, this.#config, behind, false);
+    for (const err of outcomes) {
+      if (err) this.#deps.log.error("a worker did not take the running config", { err });
+    }
   }
 
   /**
@@ -374,7 +393,7 @@ export class WorkerNode implements Runnable {
     const body = encoder.encode(JSON.stringify({ version, config, shadow }));
     return Promise.all(slots.map((slot) => {
       if (!slot.worker || slot.replacing) return Promise.resolve(null); // gets it at launch
-      const outcome = this.#await(slot, "start", this.#deps.startTimeoutMs ?? 15_000);
+      const outcome = this.#await(slot, "config", this.#deps.startTimeoutMs ?? 15_000);
       let pushed = false;
       try {
         pushed = slot.toWorker.push(Rec.config, body, slot.generation);
@@ -391,6 +410,8 @@ export class WorkerNode implements Runnable {
   drain(reason: string, opts: DrainOptions = {}): Promise<void> {
     this.#drainRun ??= (async () => {
       this.#draining = true;
+      // A reload in progress finishes first (it then leaves the Workers alone).
+      await this.#reloads.run(() => Promise.resolve());
       const timeoutMs = this.#config.drain.timeout;
       this.#deps.log.info("draining", { reason, timeout_ms: timeoutMs });
       if (opts.handover) await this.handOver();
@@ -541,7 +562,9 @@ export class WorkerNode implements Runnable {
     const timer = this.#deps.clock.setTimer(
       () =>
         waiter.settle(
-          `Worker ${slot.index} did not ${kind === "start" ? "start serving" : "stop"} within ` +
+          `Worker ${slot.index} did not ${
+            kind === "start" ? "start serving" : kind === "config" ? "apply the config" : "stop"
+          } within ` +
             `${timeoutMs} ms`,
         ),
       timeoutMs,
@@ -555,14 +578,23 @@ export class WorkerNode implements Runnable {
     const waiter = slot.waiter;
     if (waiter) {
       waiter.settle(waiter.kind === "stop" ? null : `Worker ${slot.index} ${why}`);
-      return; // a failed start is retried by whoever launched it (or fails `start`)
+      // A failed start is retried by whoever launched it (or fails `start`); a Worker that
+      // ended while applying a reload's config is replaced like any other.
+      if (waiter.kind !== "config") return;
     }
     if (this.#running && !this.#draining) void this.#replace(slot, reason);
   }
 
   /** Replaces the Worker of `slot` once, however many failures report it. */
   #replace(slot: Slot, reason: string): Promise<string | null> {
-    slot.replacing ??= this.#doReplace(slot, reason).finally(() => slot.replacing = undefined);
+    slot.replacing ??= this.#doReplace(slot, reason).finally(() => {
+      slot.replacing = undefined;
+      // Launched while a reload ran, it may serve the config before it: bring it up to date
+      // (queued behind any reload still running).
+      if (slot.worker && slot.serving !== 0 && slot.serving !== this.#version && !this.#draining) {
+        void this.#reloads.run(() => this.#converge());
+      }
+    });
     return slot.replacing;
   }
 
@@ -695,11 +727,13 @@ export class WorkerNode implements Runnable {
       case Rec.ready:
         slot.serving = body.version;
         if (body.shadow !== undefined) slot.shadow = body.shadow;
-        if (slot.waiter?.kind === "start") slot.waiter.settle(null);
+        if (slot.waiter?.kind === "start" || slot.waiter?.kind === "config") {
+          slot.waiter.settle(null);
+        }
         break;
       case Rec.failed:
         if (body.shadow !== undefined) slot.shadow = body.shadow;
-        if (slot.waiter?.kind === "start") {
+        if (slot.waiter?.kind === "start" || slot.waiter?.kind === "config") {
           slot.waiter.settle(
             `Worker ${slot.index} cannot serve config ${body.version}: ${body.error}`,
           );

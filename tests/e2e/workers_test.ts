@@ -339,3 +339,73 @@ clusters:
   assert.ok(reports.some((r: { ok: boolean }) => r.ok === false), JSON.stringify(diff));
   assert.equal(await (await fetch(n.url + "/api/x")).text(), "one", "still served");
 });
+
+/** A node config routing everything to `upstream`; `routeName` tells versions apart. */
+function versionYaml(port: number, upstream: number, routeName = "all"): string {
+  return nodeYaml(port, upstream).replace("name: all,", `name: ${routeName},`);
+}
+
+/** Waits until 20 fresh connections in a row are all answered `text` (every Worker serves it). */
+function everyWorkerAnswers(url: string, text: string): Promise<unknown> {
+  return waitFor(`every Worker to answer "${text}"`, async () => {
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(url, { headers: { connection: "close" } });
+      if ((await res.text()) !== text) return false;
+    }
+    return true;
+  }, 20_000);
+}
+
+Deno.test("workers: a Worker replaced while a reload runs ends up on the new config", async () => {
+  await using a = startHttpUpstream("A");
+  await using b = startHttpUpstream("B");
+  const port = freePort();
+  await using n = await startNode(versionYaml(port, a.port), 2);
+  const replaced = n.node.restart(0, "crashed"); // as if Worker 0 had crashed just now
+  const out = await n.node.reload(parseConfig(versionYaml(port, b.port), "node.yaml"));
+  assert.equal(out.ok, true, out.error ?? "");
+  assert.equal(await replaced, null);
+  await everyWorkerAnswers(n.url + "/", "B");
+  assert.equal(n.node.ready, true);
+});
+
+Deno.test("workers: a Worker that ends while a reload waits for it is replaced; the node stays ready", async () => {
+  await using a = startHttpUpstream("A");
+  await using b = startHttpUpstream("B");
+  const port = freePort();
+  await using n = await startNode(versionYaml(port, a.port), 2);
+  n.node.control(0, { kind: "exit" });
+  const out = await n.node.reload(parseConfig(versionYaml(port, b.port), "node.yaml"));
+  // Whether Worker 0 ended before or after it took the version, every Worker serves the
+  // node's current config in the end, and the node is ready again.
+  await waitFor("the node to be ready again", () => n.node.ready && n.node.serving === 2, 20_000);
+  await everyWorkerAnswers(n.url + "/", out.ok ? "B" : "A");
+});
+
+Deno.test("workers: a drain that arrives during a reload still lets requests in flight finish", async () => {
+  const gate = Promise.withResolvers<void>();
+  let arrived = 0;
+  const all = Promise.withResolvers<void>();
+  await using up = startHttpUpstream("up", async () => {
+    if (++arrived === 8) all.resolve();
+    await gate.promise;
+    return new Response("late");
+  });
+  const port = freePort();
+  await using n = await startNode(versionYaml(port, up.port), 2);
+  const inflight = Array.from(
+    { length: 8 },
+    () =>
+      fetch(n.url + "/", { headers: { connection: "close" } }).then(
+        async (r) => `${r.status} ${await r.text()}`,
+        (e) => `failed: ${e}`,
+      ),
+  );
+  await all.promise;
+  const reload = n.node.reload(parseConfig(versionYaml(port, up.port, "all2"), "node.yaml"));
+  const drained = n.node.drain("test");
+  await reload;
+  gate.resolve();
+  assert.deepEqual(await Promise.all(inflight), Array(8).fill("200 late"));
+  await drained;
+});

@@ -55,6 +55,7 @@ function membersOf(incarnation: number): MembersView {
 async function hotRestart(
   config: typeof GOSSIP,
   members: (call: number) => Response,
+  drainStatus = 202,
 ) {
   const steps: string[] = [];
   const lines: Record<string, unknown>[] = [];
@@ -71,6 +72,10 @@ async function hotRestart(
       bindAdmin: (opts) => {
         steps.push("bindAdmin");
         bound.push(opts);
+        return Promise.resolve();
+      },
+      stop: () => {
+        steps.push("stop");
         return Promise.resolve();
       },
     },
@@ -91,7 +96,7 @@ async function hotRestart(
         const url = new URL(String(input));
         steps.push(`${init?.method ?? "GET"} ${url.pathname}${url.search}`);
         if (url.pathname === "/members") return Promise.resolve(members(memberCalls++));
-        const status = url.pathname === "/drain" ? 202 : 200;
+        const status = url.pathname === "/drain" ? drainStatus : 200;
         return Promise.resolve(new Response("{}", { status, headers: { "x-skiff-pid": "4242" } }));
       },
     },
@@ -133,4 +138,11 @@ Deno.test("hot restart with gossip: an unreadable /members starts unseeded, with
   );
   assert.equal(warned.length, 2, JSON.stringify(r.lines));
   assert.match(String(warned[0].err), /cluster is not a string/);
+});
+
+Deno.test("hot restart: an old skiff that refuses to drain keeps serving; the new one stops, exit 1", async () => {
+  const r = await hotRestart(PLAIN, () => new Response("gossip is off", { status: 404 }), 409);
+  assert.equal(r.code, 1);
+  assert.deepEqual(r.steps, ["GET /", "start", "POST /drain?handover=1", "stop"]);
+  assert.ok(r.lines.some((l) => String(l.msg).startsWith("hot restart refused")));
 });

@@ -115,7 +115,13 @@ function onStream(stream: H2Stream, remote: string, o: H2ServerOptions): void {
     protocol: "HTTP/2",
     upgrade: null,
   };
-  o.handler.handle(req, ex)
+  let handled: Promise<ProxyResponse>;
+  try {
+    handled = o.handler.handle(req, ex);
+  } catch (err) {
+    handled = Promise.reject(err); // a bug: still reset the stream and finish the exchange
+  }
+  handled
     .then((res) => respond(stream, res, req, ex, o))
     .catch((err) => {
       ex.error ||= "downstream_reset";
