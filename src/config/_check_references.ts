@@ -224,6 +224,13 @@ function upstreamTls(config: Config, c: ClusterConfig, i: number): PathIssue[] {
       });
     });
   }
+  if (c.health_check?.type === "http") {
+    issues.push({
+      path: ["clusters", i, "health_check", "type"],
+      message: `cluster "${c.name}" uses mtls, whose endpoints refuse a cleartext HTTP check`,
+      fix: "use type: tcp",
+    });
+  }
   return issues;
 }
 

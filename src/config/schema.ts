@@ -497,6 +497,107 @@ const Discovery = z.strictObject({
   ),
 });
 
+/** A duration that must be above 0 (an interval or timeout that cannot be off). */
+const PositiveDuration = (fallback: string) =>
+  Duration.prefault(fallback).refine((ms) => ms > 0, {
+    error: (iss) =>
+      `${String(iss.path?.at(-1) ?? "the duration")} must be above 0 — for example 1s`,
+  });
+
+/** Consecutive errors that eject an endpoint; 0 turns the check off. */
+const ErrorCount = (fallback: number) => z.number().int().min(0).max(1_000_000).default(fallback);
+
+/**
+ * Envoy's outlier detection (with external and local-origin errors kept apart, as Envoy's
+ * `split_external_local_origin_errors: true`): endpoints that fail in a row, or whose success
+ * rate falls far below the others', are ejected from load balancing for a while.
+ */
+const OutlierDetection = z.strictObject({
+  consecutive_5xx: ErrorCount(5).describe(
+    "5xx responses in a row that eject an endpoint (a response below 500 resets the count); " +
+      "0: off.",
+  ),
+  consecutive_gateway_failure: ErrorCount(5).describe(
+    "502, 503 or 504 responses in a row that eject an endpoint (any other response resets " +
+      "the count); 0: off.",
+  ),
+  consecutive_local_origin_failure: ErrorCount(5).describe(
+    "Connect failures, connect timeouts, resets and timeouts in a row that eject an endpoint " +
+      "(any response resets the count); 0: off.",
+  ),
+  interval: PositiveDuration("10s").describe(
+    "How often ejections that are over end and success rates are compared.",
+  ),
+  base_ejection_time: PositiveDuration("30s").describe(
+    "An ejection lasts this long times the endpoint's ejections in a row (one less for each " +
+      "interval it then stays in).",
+  ),
+  max_ejection_time: Duration.prefault("300s").describe(
+    "The longest an ejection lasts (base_ejection_time when smaller).",
+  ),
+  max_ejection_percent: Percentage.default(10).describe(
+    "Most endpoints (%) ejected at once; when above 0, one endpoint may always be ejected.",
+  ),
+  success_rate_minimum_hosts: z.number().int().min(1).default(5).describe(
+    "Endpoints with success_rate_request_volume requests in an interval needed to compare " +
+      "success rates.",
+  ),
+  success_rate_request_volume: z.number().int().min(1).default(100).describe(
+    "Requests an endpoint needs in an interval for its success rate to count.",
+  ),
+  success_rate_stdev_factor: z.number().int().min(0).default(1900).describe(
+    "Ejects endpoints whose success rate is below mean − stdev × factor / 1000 (1900: 1.9).",
+  ),
+  enforcing_success_rate: Percentage.default(100).describe(
+    "Chance (%) that an endpoint found below the success-rate threshold is ejected; 0: never.",
+  ),
+});
+
+/** One item of `expected_statuses`: a status (204) or an inclusive range ("200-399"). */
+const StatusRange = z.union([
+  z.number().int().min(100).max(599),
+  z.string().regex(/^[1-5]\d\d-[1-5]\d\d$/, {
+    error: (iss) =>
+      `expected a status such as 200 or a range such as "200-399", got ${describeValue(iss.input)}`,
+  }),
+]).transform((v): [number, number] =>
+  typeof v === "number" ? [v, v] : [Number(v.slice(0, 3)), Number(v.slice(4))]
+).refine(([lo, hi]) => lo <= hi, {
+  error: 'a status range must not end before it starts — write it low-high, as in "200-399"',
+});
+
+/** Envoy's active health checking: a probe per endpoint every interval. */
+const HealthCheck = z.strictObject({
+  type: z.enum(["http", "tcp"]).default("http").describe(
+    "http: a GET of path over HTTP/1.1 in cleartext, healthy on an expected status; " +
+      "tcp: healthy when a connection opens.",
+  ),
+  path: z.string().regex(/^\/[\x21-\x7e]*$/, {
+    error: (iss) =>
+      `expected a path starting with "/" without spaces, got ${describeValue(iss.input)} — ` +
+      (typeof iss.input === "string" && !iss.input.startsWith("/")
+        ? `write "/${iss.input}"`
+        : "percent-encode spaces and control characters (%20)"),
+  }).default("/healthz").describe("The path an HTTP check requests."),
+  host: z.string().regex(/^[\x21-\x7e]+$/, {
+    error: (iss) => `expected a host name, got ${describeValue(iss.input)}`,
+  }).optional().describe("The host header of HTTP checks; the cluster's name when absent."),
+  interval: PositiveDuration("5s").describe("Time from the end of one check to the next."),
+  interval_jitter: Duration.prefault("0s").describe(
+    "A random time up to this long added to each interval, to spread checks out.",
+  ),
+  timeout: PositiveDuration("1s").describe("How long a check may take before it fails."),
+  healthy_threshold: z.number().int().min(1).default(2).describe(
+    "Passed checks in a row that bring an unhealthy endpoint back.",
+  ),
+  unhealthy_threshold: z.number().int().min(1).default(3).describe(
+    "Failed checks in a row that mark a healthy endpoint unhealthy.",
+  ),
+  expected_statuses: z.array(StatusRange).min(1).prefault(["200-399"]).describe(
+    'Statuses an HTTP check passes with: numbers (204) and inclusive ranges ("200-299").',
+  ),
+});
+
 const Cluster = z.strictObject({
   name: Name.describe("Unique name of the cluster, which routes refer to."),
   protocol: z.enum(["http1", "http2"]).default("http1").describe(
@@ -519,6 +620,12 @@ const Cluster = z.strictObject({
   limits: ClusterLimits.prefault({}).describe(
     "Envoy-style thresholds: requests and retries in flight (connections and pending " +
       "requests: pool).",
+  ),
+  outlier_detection: OutlierDetection.optional().describe(
+    "Ejects endpoints that fail in a row or succeed far less than the others; off when absent.",
+  ),
+  health_check: HealthCheck.optional().describe(
+    "Probes each endpoint (HTTP or TCP); unhealthy ones get no traffic. Off when absent.",
   ),
 });
 
@@ -697,6 +804,10 @@ export type ReloadConfig = Config["reload"];
 export type ReloadGuardName = ReloadConfig["guards"][number];
 /** A circuit breaker of a cluster or route. */
 export type CircuitBreakerConfig = NonNullable<ClusterConfig["circuit_breaker"]>;
+/** The outlier detection of a cluster. */
+export type OutlierDetectionConfig = NonNullable<ClusterConfig["outlier_detection"]>;
+/** The active health check of a cluster. */
+export type HealthCheckConfig = NonNullable<ClusterConfig["health_check"]>;
 /** The in-flight thresholds of a cluster. */
 export type ClusterLimitsConfig = ClusterConfig["limits"];
 /** The fault injection of a route. */

@@ -1,6 +1,7 @@
 import type { ClusterConfig } from "../config/schema.ts";
 import type { Cancel } from "../core/cancel.ts";
 import type { Clock } from "../core/clock.ts";
+import type { Logger } from "../core/logger.ts";
 import type { Rng } from "../core/rng.ts";
 import type { Counter } from "../telemetry/counter.ts";
 import type { Endpoint } from "../discovery/endpoint.ts";
@@ -12,6 +13,12 @@ import type { ExchangeTiming } from "./pool/h1_connection.ts";
 import type { ProxyRequest, ProxyResponse } from "./http/message.ts";
 import { retryAllowed } from "./resilience/retry_budget.ts";
 import { type BreakerState, CircuitBreaker } from "./resilience/circuit_breaker.ts";
+import {
+  type AttemptOutcome,
+  EndpointHealth,
+  type EndpointHealthCounters,
+} from "./health/endpoint_health.ts";
+import type { Probe } from "./health/probe.ts";
 
 /** A connection pool to one endpoint, whatever its protocol. */
 export interface UpstreamPool {
@@ -34,7 +41,7 @@ export type PoolFactory = (endpoint: Endpoint, cluster: ClusterConfig) => Upstre
  * The metric counters of one cluster (children of registry families, labelled with the
  * cluster's name), updated as things happen and read by `/clusters` and `/metrics`.
  */
-export interface ClusterCounters {
+export interface ClusterCounters extends EndpointHealthCounters {
   /** Retries sent upstream (`skiff_retries_total`). */
   readonly retries: Counter;
   /** Retries refused for an empty retry budget (`skiff_retry_budget_exhausted_total`). */
@@ -51,11 +58,17 @@ export interface ClusterDeps {
   counters: ClusterCounters;
   /** Told of the circuit breaker's state changes (when the cluster has one). */
   onBreakerTransition?: (from: BreakerState, to: BreakerState, why: string) => void;
+  /** Where ejections and health changes are logged. */
+  log?: Logger;
+  /** Replaces the health check probe the config asks for (tests). */
+  probe?: Probe;
 }
 
 /**
  * The live state of one upstream cluster: its hosts (from a `Resolver`), load balancer,
- * per-endpoint pools, in-flight counts and retry budget.
+ * per-endpoint pools, in-flight counts and retry budget, and — when configured — outlier
+ * detection and health checks, which keep the load balancer to the endpoints neither
+ * ejected nor unhealthy (all of them when that leaves none; see `EndpointHealth`).
  */
 export class ClusterRuntime {
   readonly name: string;
@@ -77,6 +90,8 @@ export class ClusterRuntime {
   readonly #unwatch: () => void;
   /** The cluster's circuit breaker (`circuit_breaker`), shared by all its requests. */
   readonly breaker: CircuitBreaker | undefined;
+  /** Outlier detection and health checks (`outlier_detection`, `health_check`), if any. */
+  readonly health: EndpointHealth | undefined;
 
   constructor(config: ClusterConfig, resolver: Resolver, deps: ClusterDeps) {
     this.name = config.name;
@@ -89,6 +104,16 @@ export class ClusterRuntime {
     const cb = config.circuit_breaker;
     this.breaker = cb &&
       new CircuitBreaker(cb, { now: this.#now, onTransition: deps.onBreakerTransition });
+    this.health = config.outlier_detection || config.health_check
+      ? new EndpointHealth(config, {
+        clock: deps.clock,
+        rng: deps.rng,
+        counters: deps.counters,
+        log: deps.log,
+        probe: deps.probe,
+        onChange: () => this.#balance(),
+      })
+      : undefined;
     this.#apply(resolver.current());
     this.#unwatch = resolver.watch((set) => this.#apply(set));
   }
@@ -98,7 +123,10 @@ export class ClusterRuntime {
     return [...this.#hosts.values()];
   }
 
-  /** Picks a host for a request; `avoid` holds hosts this request already tried. */
+  /**
+   * Picks a host for a request, among those neither ejected nor unhealthy; `avoid` holds
+   * hosts this request already tried.
+   */
   pick(hashKey?: string, avoid?: ReadonlySet<Host>): Host | undefined {
     return this.#lb.pick(hashKey, avoid);
   }
@@ -130,6 +158,26 @@ export class ClusterRuntime {
   }
 
   /**
+   * Counts what an attempt to `host` came to for outlier detection: the response (its status),
+   * the `UpstreamError`, or `"connected"` for a TCP connection that opened.
+   */
+  observe(host: Host, outcome: AttemptOutcome): void {
+    this.health?.observe(host.key, outcome);
+  }
+
+  /**
+   * Takes over the ejections and health statuses `from` (the same cluster in an older config
+   * version) has of the endpoints this one also has, so that a changed cluster does not send
+   * traffic to an endpoint known to be bad until it is checked again.
+   */
+  adoptHealth(from: ClusterRuntime): void {
+    if (this.health && from.health) {
+      this.health.adopt(from.health);
+      this.#balance();
+    }
+  }
+
+  /**
    * Why a new request may not go to this cluster now: `circuit_open` (its breaker refuses; an
    * admitted request must then report its outcome to `breaker`), `overflow` (`limits.max_requests`
    * in flight), or null when it may.
@@ -154,9 +202,10 @@ export class ClusterRuntime {
     return false;
   }
 
-  /** Stops watching the resolver and closes every pool. */
+  /** Stops watching the resolver and the health checks, and closes every pool. */
   close(): void {
     this.#unwatch();
+    this.health?.close();
     for (const p of this.#poolsByKey.values()) p.close();
     this.#poolsByKey.clear();
   }
@@ -175,6 +224,13 @@ export class ClusterRuntime {
       }
     }
     this.#hosts = next;
-    this.#lb.update([...next.values()]);
+    this.health?.setHosts([...next.values()]);
+    this.#balance();
+  }
+
+  /** Gives the load balancer the hosts that may take traffic now. */
+  #balance(): void {
+    const all = [...this.#hosts.values()];
+    this.#lb.update(this.health ? this.health.usable(all) : all);
   }
 }

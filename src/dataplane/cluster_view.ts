@@ -1,4 +1,5 @@
 import type { ClusterRuntime } from "./cluster.ts";
+import type { HealthStatus } from "./health/health_checker.ts";
 
 /** One endpoint of a cluster as the admin API shows it. */
 export interface EndpointView {
@@ -10,6 +11,12 @@ export interface EndpointView {
   failures: number;
   ewma_ms: number;
   connections: { open: number; idle: number; pending: number } | null;
+  /** Active health checks: `unchecked` without them or before the endpoint's first. */
+  health: HealthStatus;
+  /** Ejected by outlier detection now. */
+  ejected: boolean;
+  /** Ejections by outlier detection so far. */
+  ejections: number;
 }
 
 /**
@@ -40,6 +47,7 @@ export function clusterView(c: ClusterRuntime): ClusterView {
     endpoints: c.hosts.map((h) => {
       const pool = c.existingPool(h);
       const s = h.toJSON();
+      const health = c.health?.state(h.key);
       return {
         address: h.key,
         weight: s.weight,
@@ -49,6 +57,9 @@ export function clusterView(c: ClusterRuntime): ClusterView {
         failures: s.failures,
         ewma_ms: Math.round(s.ewmaMs * 1000) / 1000,
         connections: pool ? { open: pool.open, idle: pool.idle, pending: pool.pending } : null,
+        health: health?.health ?? "unchecked",
+        ejected: health?.ejected ?? false,
+        ejections: health?.ejections ?? 0,
       };
     }),
   };
@@ -56,7 +67,9 @@ export function clusterView(c: ClusterRuntime): ClusterView {
 
 /**
  * Adds together the views several Workers report of the same clusters: counts are summed,
- * the latency EWMA is averaged over the Workers that used the endpoint. `retries` and
+ * the latency EWMA is averaged over the Workers that used the endpoint. Each Worker detects
+ * outliers and checks health on its own: an endpoint is shown ejected, or unhealthy, when
+ * one Worker has it so (healthy when one has it healthy and none unhealthy). `retries` and
  * `retry_budget_exhausted` come from shared counters that every Worker already sees whole,
  * so they are taken once, not summed.
  */
@@ -85,6 +98,9 @@ export function mergeClusterViews(reports: readonly (readonly ClusterView[])[]):
         t.active_requests += e.active_requests;
         t.requests += e.requests;
         t.failures += e.failures;
+        t.ejected ||= e.ejected;
+        t.ejections += e.ejections;
+        if (e.health === "unhealthy" || t.health === "unchecked") t.health = e.health;
         if (e.requests > 0) {
           const n = ewmaUsers.get(t) ?? 0;
           t.ewma_ms = Math.round(((t.ewma_ms * n + e.ewma_ms) / (n + 1)) * 1000) / 1000;

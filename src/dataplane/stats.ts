@@ -52,6 +52,8 @@ export class DataplaneStats implements ExchangeSink {
   readonly #tcp: CounterFamily<readonly ["listener", "cluster"]>;
   readonly #retries: CounterFamily<readonly ["cluster"]>;
   readonly #retryBudgetExhausted: CounterFamily<readonly ["cluster"]>;
+  readonly #ejections: CounterFamily<readonly ["cluster", "reason"]>;
+  readonly #healthChecks: CounterFamily<readonly ["cluster", "result"]>;
   readonly #routes = new Map<string, RouteSeries>();
   readonly #listeners = new Map<string, ListenerSeries>();
   readonly #clusters = new Map<string, ClusterSeries>();
@@ -150,6 +152,16 @@ export class DataplaneStats implements ExchangeSink {
       "Retries not made because the cluster's retry budget was used up.",
       ["cluster"] as const,
     );
+    this.#ejections = r.counter(
+      "skiff_outlier_ejections",
+      "Endpoints ejected by outlier detection, by cluster and reason.",
+      ["cluster", "reason"] as const,
+    );
+    this.#healthChecks = r.counter(
+      "skiff_health_checks",
+      "Active health checks finished, by cluster and result (success, failure, timeout).",
+      ["cluster", "result"] as const,
+    );
   }
 
   /** The counters a cluster updates itself (its series start at zero now). */
@@ -157,13 +169,15 @@ export class DataplaneStats implements ExchangeSink {
     return {
       retries: this.#retries.labels(cluster),
       retryBudgetExhausted: this.#retryBudgetExhausted.labels(cluster),
+      outlierEjections: (reason) => this.#ejections.labels(cluster, reason),
+      healthChecks: (result) => this.#healthChecks.labels(cluster, result),
     };
   }
 
   /**
    * Registers the series read from the clusters at each scrape, without changing anything:
-   * how many clusters there are, and per cluster the requests in flight and the open
-   * upstream connections.
+   * how many clusters there are, and per cluster the requests in flight, the open
+   * upstream connections, and the endpoints ejected and healthy.
    */
   watchClusters(registry: MetricsRegistry, clusters: () => Iterable<ClusterView>): void {
     registry.gaugeFn("skiff_clusters", "Clusters configured.", () => {
@@ -182,6 +196,22 @@ export class DataplaneStats implements ExchangeSink {
       "Open upstream connections (pooled and busy).",
       ["cluster"] as const,
       () => perCluster(clusters(), openConnections),
+    );
+    registry.gaugeFamilyFn(
+      "skiff_endpoints_ejected",
+      "Endpoints ejected by outlier detection now.",
+      ["cluster"] as const,
+      () => perCluster(clusters(), (c) => c.endpoints.filter((e) => e.ejected).length),
+    );
+    registry.gaugeFamilyFn(
+      "skiff_endpoints_healthy",
+      "Endpoints neither ejected nor failing health checks (unchecked ones count as healthy).",
+      ["cluster"] as const,
+      () =>
+        perCluster(
+          clusters(),
+          (c) => c.endpoints.filter((e) => !e.ejected && e.health !== "unhealthy").length,
+        ),
     );
   }
 

@@ -109,6 +109,9 @@ export class DataPlane {
   #heads: HeadRing | undefined;
   /** The last shadow check's report (`/config/diff`). */
   #shadow: ShadowReport | undefined;
+  /** The head ring each version records into (the current one's becomes `#heads`). */
+  readonly #headsOf = new WeakMap<ConfigVersion, HeadRing | undefined>();
+  #stopped = false;
   /** Route policies and listener rate limits by what they were built from, kept across reloads. */
   #policies = new Map<string, RoutePolicy>();
   #listenerLimits = new Map<string, TokenBucket>();
@@ -169,6 +172,7 @@ export class DataPlane {
     this.#identity = identity;
     // Built now, not earlier: discovery (gossip membership) starts before the data plane.
     const first = this.#current = this.#build(this.#initial, undefined);
+    this.#heads = this.#headsOf.get(first);
     try {
       for (const l of first.config.listeners) {
         this.listeners.push(await this.#bind(first, l.name));
@@ -196,6 +200,7 @@ export class DataPlane {
     if (this.#drainRun) throw new Error("skiff is draining; the config is not applied");
     const prev = this.#current;
     if (!prev) throw new Error("the data plane is not started");
+    this.#checkIdentity(config);
     let shadow: ShadowReport | undefined;
     if (prev.config.reload.shadow && this.#heads && opts.shadow !== false) {
       shadow = this.#shadow = shadowCheck(
@@ -260,6 +265,7 @@ export class DataPlane {
     this.listeners.splice(0, this.listeners.length, ...kept, ...bound);
     this.listeners.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
     this.#current = next;
+    this.#heads = this.#headsOf.get(next);
     prev.release();
     return {
       listeners: { ...lc, kept: kept.map((l) => l.name) },
@@ -302,12 +308,35 @@ export class DataPlane {
 
   /** Closes the listeners, their open connections and the pools. */
   async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
     const all = [...this.listeners, ...this.#draining];
     this.#draining.clear();
     await Promise.all(all.map((l) => l.close(true)));
     if (this.#current && !this.#current.released) this.#current.release();
     this.#pools.closeAll();
     this.#wheel.clear();
+  }
+
+  /**
+   * Refuses a config whose mutual-TLS clusters or listeners have no identity to use (an
+   * `identity` section added by a reload applies only at the next restart).
+   */
+  #checkIdentity(config: Config): void {
+    const c = config.clusters.find((c) => c.tls.mode === "mtls");
+    if (c && !this.#identity.mesh) {
+      throw new Error(
+        `cluster "${c.name}" uses mtls but no identity is loaded — identity applies at the ` +
+          "next (hot) restart",
+      );
+    }
+    const l = config.listeners.find((l) => l.tls.mode === "mtls");
+    if (l && !this.#identity.secure) {
+      throw new Error(
+        `listener "${l.name}" uses mtls but no identity is loaded — identity applies at the ` +
+          "next (hot) restart",
+      );
+    }
   }
 
   /** Drains a listener a reload removed or rebound, then closes it (at `drain.timeout`). */
@@ -367,8 +396,12 @@ export class DataPlane {
             pools: this.#pools.factory,
             counters: this.stats.clusterCounters(c.name),
             onBreakerTransition: c.circuit_breaker && this.#metrics.breaker("cluster", c.name),
+            log: d.log,
           });
-        if (old && runtime !== old) runtime.adoptPools(old);
+        if (old && runtime !== old) {
+          runtime.adoptPools(old);
+          runtime.adoptHealth(old);
+        }
         clusters.set(c.name, runtime);
         this.#clusterUses.set(runtime, (this.#clusterUses.get(runtime) ?? 0) + 1);
       }
@@ -417,11 +450,13 @@ export class DataPlane {
       wheel: this.#wheel,
       events: this.#metrics.events,
     });
+    // The ring changes only with the version that asks for it (see `#commitHeads`).
     const r = config.reload;
-    if (!r.shadow) this.#heads = undefined;
-    else if (this.#heads?.capacity !== r.shadow_requests) {
-      this.#heads = new HeadRing(r.shadow_requests);
-    }
+    const heads = !r.shadow
+      ? undefined
+      : this.#heads?.capacity === r.shadow_requests
+      ? this.#heads
+      : new HeadRing(r.shadow_requests);
     const listeners = new Map<string, ListenerVersion>();
     for (const l of config.listeners) {
       const routes = new Map(
@@ -436,13 +471,20 @@ export class DataPlane {
         }
         : undefined;
       const router = new Router(l.routes);
-      const handler = new RouteHandler(router, proxy, this.stats, d.log, authz, this.#heads);
+      const handler = new RouteHandler(router, proxy, this.stats, d.log, authz, heads);
       listeners.set(l.name, { config: l, handler, authz, rateLimit: limits.get(l.name) });
     }
     this.#liveVersions++;
     // The data plane holds the version while it is the current one.
-    return new ConfigVersion(this.#nextId++, config, clusters, listeners, (v) => this.#dispose(v))
-      .retain();
+    const version = new ConfigVersion(
+      this.#nextId++,
+      config,
+      clusters,
+      listeners,
+      (v) => this.#dispose(v),
+    ).retain();
+    this.#headsOf.set(version, heads);
+    return version;
   }
 
   /** A version nobody holds: closes the clusters no other live version uses. */

@@ -5,7 +5,13 @@ import {
   mergeClusterViews,
 } from "../../src/dataplane/cluster_view.ts";
 
-const ep = (address: string, requests: number, ewma: number, open?: number): EndpointView => ({
+const ep = (
+  address: string,
+  requests: number,
+  ewma: number,
+  open?: number,
+  health: Partial<Pick<EndpointView, "health" | "ejected" | "ejections">> = {},
+): EndpointView => ({
   address,
   weight: 1,
   labels: {},
@@ -14,6 +20,10 @@ const ep = (address: string, requests: number, ewma: number, open?: number): End
   failures: requests > 0 ? 1 : 0,
   ewma_ms: ewma,
   connections: open === undefined ? null : { open, idle: 0, pending: 0 },
+  health: "unchecked",
+  ejected: false,
+  ejections: 0,
+  ...health,
 });
 const cluster = (name: string, endpoints: EndpointView[]): ClusterView => ({
   name,
@@ -43,4 +53,29 @@ Deno.test("mergeClusterViews sums the Workers' counts and averages latency over 
   assert.deepEqual(b.connections, { open: 2, idle: 0, pending: 0 });
   assert.equal(d.name, "d");
   assert.deepEqual(mergeClusterViews([]), []);
+});
+
+Deno.test("mergeClusterViews shows an endpoint ejected or unhealthy when one Worker has it so", () => {
+  const w0 = [
+    cluster("c", [
+      ep("a", 1, 1, undefined, { health: "healthy" }),
+      ep("b", 1, 1, undefined, { health: "unhealthy" }),
+      ep("c", 1, 1, undefined, { ejected: true, ejections: 2 }),
+      ep("d", 1, 1),
+    ]),
+  ];
+  const w1 = [
+    cluster("c", [
+      ep("a", 1, 1, undefined, { health: "unhealthy" }),
+      ep("b", 1, 1, undefined, { health: "healthy" }),
+      ep("c", 1, 1, undefined, { ejections: 1 }),
+      ep("d", 1, 1, undefined, { health: "healthy" }),
+    ]),
+  ];
+  const [c] = mergeClusterViews([w0, w1]);
+  const by = Object.fromEntries(c.endpoints.map((e) => [e.address, e]));
+  assert.equal(by.a.health, "unhealthy");
+  assert.equal(by.b.health, "unhealthy");
+  assert.deepEqual([by.c.ejected, by.c.ejections], [true, 3]);
+  assert.deepEqual([by.d.health, by.d.ejected], ["healthy", false]);
 });

@@ -7,7 +7,12 @@ Deno.test("cluster series are read from the clusters, and a scrape changes nothi
   const registry = new MetricsRegistry();
   const stats = new DataplaneStats(registry, offAccessLog);
   const counters = stats.clusterCounters("c");
-  const endpoint = (address: string, open: number | null) => ({
+  const endpoint = (
+    address: string,
+    open: number | null,
+    health: "healthy" | "unhealthy" | "unchecked" = "unchecked",
+    ejected = false,
+  ) => ({
     address,
     weight: 1,
     labels: {},
@@ -16,6 +21,9 @@ Deno.test("cluster series are read from the clusters, and a scrape changes nothi
     failures: 0,
     ewma_ms: 0,
     connections: open === null ? null : { open, idle: 0, pending: 0 },
+    health,
+    ejected,
+    ejections: ejected ? 1 : 0,
   });
   // What DataPlane.views() reports (or the Workers' merged reports in node mode).
   const cluster = (): ClusterView => ({
@@ -26,7 +34,12 @@ Deno.test("cluster series are read from the clusters, and a scrape changes nothi
     requests: 0,
     retries: counters.retries.value,
     retry_budget_exhausted: counters.retryBudgetExhausted.value,
-    endpoints: [endpoint("h1", 3), endpoint("h2", 1), endpoint("h3", null)],
+    endpoints: [
+      endpoint("h1", 3),
+      endpoint("h2", 1, "unhealthy"),
+      endpoint("h3", null, "healthy", true),
+      endpoint("h4", null, "healthy"),
+    ],
   });
   stats.watchClusters(registry, () => [cluster()]);
   const lines = () => renderPrometheus(registry).split("\n");
@@ -35,6 +48,8 @@ Deno.test("cluster series are read from the clusters, and a scrape changes nothi
   counters.retries.inc();
   counters.retries.inc();
   counters.retryBudgetExhausted.inc();
+  counters.outlierEjections("consecutive_5xx").inc();
+  counters.healthChecks("timeout").inc();
   const first = lines();
   for (
     const line of [
@@ -42,6 +57,11 @@ Deno.test("cluster series are read from the clusters, and a scrape changes nothi
       'skiff_retry_budget_exhausted_total{cluster="c"} 1',
       'skiff_upstream_requests_active{cluster="c"} 2',
       'skiff_upstream_connections_active{cluster="c"} 4',
+      'skiff_endpoints_ejected{cluster="c"} 1',
+      // h1 (unchecked) and h4: neither ejected nor unhealthy.
+      'skiff_endpoints_healthy{cluster="c"} 2',
+      'skiff_outlier_ejections_total{cluster="c",reason="consecutive_5xx"} 1',
+      'skiff_health_checks_total{cluster="c",result="timeout"} 1',
       "skiff_clusters 1",
     ]
   ) {

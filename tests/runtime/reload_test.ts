@@ -195,3 +195,56 @@ Deno.test("reload: sections that need a restart keep their running values", TEST
   assert.equal(s.sidecar.config.admin?.address.hostname, "127.0.0.1");
   assert.equal(await (await fetch(s.url("web") + "/")).text(), "b");
 });
+
+Deno.test(
+  "reload: an mtls cluster without a loaded identity is refused (identity waits for a restart)",
+  TEST_OPTS,
+  async () => {
+    await using a = startHttpUpstream("a");
+    await using b = startHttpUpstream("b");
+    await using s = await startSidecar(twoClusters(a.port, b.port, "a"));
+    const next = twoClusters(a.port, b.port, "b").replace(
+      "  - name: b\n",
+      "  - name: b\n    tls: { mode: mtls, expect: { trust_domain: example.org } }\n",
+    ) + `identity: { dir: "/nonexistent" }\n`;
+    const out = await s.sidecar.reload(parseConfig(next, "t.yaml"));
+    assert.equal(out.ok, false);
+    assert.match(out.error ?? "", /cluster "b" uses mtls but no identity is loaded/);
+    assert.equal(await (await fetch(s.url("web") + "/")).text(), "a");
+  },
+);
+
+Deno.test(
+  "reload: a reload refused for a busy port leaves the shadow check recording",
+  TEST_OPTS,
+  async () => {
+    await using a = startHttpUpstream("a");
+    using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const withRoutes = (routes: string, extra = "", shadow = true) => `
+reload: { shadow: ${shadow}, shadow_requests: 10 }
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    routes:
+${routes}${extra}
+clusters:
+  - name: a
+    endpoints: [{ address: "127.0.0.1:${a.port}" }]
+`;
+    const api = "      - { name: api, match: { prefix: /api }, cluster: a }\n";
+    const rest = "      - { name: rest, cluster: a }\n";
+    const busy =
+      `  - name: extra\n    address: 127.0.0.1:${taken.addr.port}\n    routes: [{ cluster: a }]\n`;
+    await using s = await startSidecar(withRoutes(api + rest));
+    for (let i = 0; i < 3; i++) await (await fetch(s.url("web") + "/api/x")).text();
+    // Refused for the port (it also turns the shadow check off, had it been applied).
+    const busyOut = await s.sidecar.reload(
+      parseConfig(withRoutes(api + rest, busy, false), "t.yaml"),
+    );
+    assert.equal(busyOut.ok, false);
+    // The running version still records and guards: dropping the busy route is refused.
+    const out = await s.sidecar.reload(parseConfig(withRoutes(rest), "t.yaml"));
+    assert.equal(out.ok, false);
+    assert.match(out.error ?? "", /route "api"/);
+  },
+);

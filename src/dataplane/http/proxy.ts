@@ -193,6 +193,7 @@ export class HttpProxy {
       } finally {
         timer?.cancel();
       }
+      cluster.observe(host, result); // outlier detection
       if (!(result instanceof UpstreamError)) {
         const status = result.status;
         if (

@@ -1,5 +1,6 @@
 /**
- * Resilience arithmetic: retry decisions, backoff, budgets.
+ * Resilience arithmetic: retry decisions, backoff, budgets, circuit breakers, outlier
+ * detection.
  * @module
  */
 export { backoffDelay } from "./backoff.ts";
@@ -14,3 +15,16 @@ export {
   type CircuitBreakerDeps,
   type CircuitBreakerSnapshot,
 } from "./circuit_breaker.ts";
+export {
+  type EjectionReason,
+  OutlierDetector,
+  type OutlierDetectorDeps,
+  type OutlierOutcome,
+  type OutlierState,
+} from "./outlier_detector.ts";
+export {
+  ejectionTimeMs,
+  mayEject,
+  nextEjectionMultiplier,
+  successRateThreshold,
+} from "./outlier_math.ts";

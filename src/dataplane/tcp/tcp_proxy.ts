@@ -55,8 +55,10 @@ export async function proxyTcp(
           opts.connect,
         );
       ex.connectMs = opts.clock.monotonic() - started;
+      cluster.observe(host, "connected");
     } catch (err) {
       const e = connectError(err, host.key);
+      cluster.observe(host, e);
       ex.error = e.reason;
       opts.log.warn("tcp connect failed", {
         cluster: cluster.name,
