@@ -7,6 +7,11 @@
 #   N=20000 ROUNDS=5 TARGETS="skiff" bash bench/instr_per_request.sh
 #   BASE_TREE=/tmp/skiff-before TARGETS="skiff-base skiff nginx deno-l4" bash bench/instr_per_request.sh
 #     (skiff-base: the same skiff from another checkout, e.g. `git archive HEAD | tar -x -C DIR`)
+#   KEEP=/tmp/cg V8_EXTRA=--perf-basic-prof TARGETS=skiff bash bench/instr_per_request.sh
+#     keeps the callgrind dumps (KEEP) and has V8 write /tmp/perf-PID.map (V8_EXTRA: more
+#     V8 flags for the Deno targets); `deno run -A bench/callgrind_js.ts /tmp/cg/cg.skiff.3
+#     /tmp/perf-PID.map` then lists instructions per request by JavaScript function (the deno
+#     binary has no symbols, so `callgrind_annotate` alone shows only addresses)
 #
 # Instruction counts do not move with the machine's noise the way rps and CPU time do, so
 # two variants of skiff can be compared on a busy shared machine. These VMs expose no
@@ -77,14 +82,14 @@ EOF
 
 command_of() { # target -> the command line that runs it
   case $1 in
-    skiff) echo "$DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read \
+    skiff) echo "$DENO run --v8-flags=--max-semi-space-size=4${V8_EXTRA:+,$V8_EXTRA} --allow-net --allow-read \
 --allow-write --allow-env --allow-sys --unstable-net src/main.ts run -c $WORK/skiff.yaml \
 --log-level warn" ;;
-    skiff-base) echo "$DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read \
+    skiff-base) echo "$DENO run --v8-flags=--max-semi-space-size=4${V8_EXTRA:+,$V8_EXTRA} --allow-net --allow-read \
 --allow-write --allow-env --allow-sys --unstable-net --config ${BASE_TREE:?set BASE_TREE}/deno.json \
 $BASE_TREE/src/main.ts run -c $WORK/skiff.yaml --log-level warn" ;;
     nginx) echo "nginx -c $WORK/nginx.conf -p $WORK" ;;
-    deno-l4) echo "$DENO run --allow-net bench/l4_relay.ts $PROXY $UP" ;;
+    deno-l4) echo "$DENO run ${V8_EXTRA:+--v8-flags=$V8_EXTRA} --allow-net bench/l4_relay.ts $PROXY $UP" ;;
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }
@@ -137,6 +142,7 @@ for t in $TARGETS; do
       sleep 0.2
     done
     values+=("$(awk -v n="$done_" '/^totals:/ { printf "%.0f", $2 / n }' "$dump")")
+    [ -z "${KEEP:-}" ] || { mkdir -p "$KEEP" && cp "$dump" "$KEEP/"; }
   done
   INSTR[$t]=$(printf '%s\n' "${values[@]}" | median)
   echo "  $t: ${values[*]} (median ${INSTR[$t]})"
