@@ -2,13 +2,13 @@
 // sockets, with an in-process handler the test answers by hand and virtual time for the
 // drain's idle timeout.
 import assert from "node:assert/strict";
-import { Drain, silentLogger, TimerWheel, VirtualClock } from "../../../src/core/mod.ts";
+import { silentLogger } from "../../../src/core/mod.ts";
 import { ConnReader } from "../../../src/net/conn_reader.ts";
 import { BufferedBody } from "../../../src/dataplane/http/body.ts";
 import { H1ServerConnection } from "../../../src/dataplane/http/h1_server.ts";
 import type { ProxyResponse } from "../../../src/dataplane/http/message.ts";
-import { RawConn, startTcpEcho, within } from "../../_harness/mod.ts";
-import { FedBody, type Pending } from "./_fed_body.ts";
+import { RawConn, startTcpEcho } from "../../_harness/mod.ts";
+import { FedBody, HandOffServer } from "./_hand_off_server.ts";
 
 const DRAIN_IDLE_MS = 1_000;
 /** How long a test waits for the server to close a connection it should close. */
@@ -16,104 +16,27 @@ const CLOSE_DEADLINE_MS = 5_000;
 
 const text = new TextEncoder();
 
-/** An HTTP/1.1 server on loopback whose handler hands each request to the test. */
-class DrainServer {
-  readonly clock = new VirtualClock();
-  readonly wheel = new TimerWheel(this.clock, 10);
-  readonly drain = new Drain();
-  /** Paths of every request the handler got, in order. */
-  readonly seen: string[] = [];
-  readonly port: number;
-  readonly #listener: Deno.Listener;
-  readonly #serving: Promise<void>[] = [];
-  readonly #accepting: Promise<void>;
-  #pending: Pending[] = [];
-  #waiters: ((p: Pending) => void)[] = [];
-  #finished = 0;
-  #finishWaiters: (() => void)[] = [];
-  #acceptWaiters: (() => void)[] = [];
-
+/** An HTTP/1.1 server (skiff's) on loopback whose handler hands each request to the test. */
+class DrainServer extends HandOffServer {
   constructor() {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = (this.#listener.addr as Deno.NetAddr).port;
-    this.#accepting = this.#accept().catch(() => {});
-  }
-
-  async #accept(): Promise<void> {
-    for await (const conn of this.#listener) {
-      const server = new H1ServerConnection(conn, new ConnReader(conn), "127.0.0.1:1", {
+    super((conn, s) =>
+      // `serve` subscribes to the drain and starts waiting for a head before it returns.
+      new H1ServerConnection(conn, new ConnReader(conn), "127.0.0.1:1", {
         listener: "test",
         limits: { maxHeadBytes: 65536, maxHeaders: 100 },
         idleTimeoutMs: 60_000,
         headersTimeoutMs: 60_000,
         requestTimeoutMs: 60_000,
-        clock: this.clock,
-        wheel: this.wheel,
-        log: silentLogger(this.clock),
-        handler: {
-          handle: (req) =>
-            new Promise<ProxyResponse>((respond) => {
-              this.seen.push(req.path);
-              const p = { req, respond };
-              const w = this.#waiters.shift();
-              if (w) w(p);
-              else this.#pending.push(p);
-            }),
-          finish: () => {
-            this.#finished++;
-            for (const w of this.#finishWaiters.splice(0)) w();
-          },
-        },
+        clock: s.clock,
+        wheel: s.wheel,
+        log: silentLogger(s.clock),
+        handler: s.handler,
         onMalformed: () => {},
         onTimeout: () => {},
-        drain: this.drain,
+        drain: s.drain,
         drainIdleTimeoutMs: DRAIN_IDLE_MS,
-      });
-      // `serve` subscribes to the drain and starts waiting for a head before it returns.
-      this.#serving.push(server.serve());
-      for (const w of this.#acceptWaiters.splice(0)) w();
-    }
-  }
-
-  /** Resolves once `n` connections are being served. */
-  served(n: number): Promise<void> {
-    return within(
-      `${n} connections served`,
-      new Promise<void>((resolve) => {
-        const check = () => this.#serving.length >= n ? resolve() : this.#acceptWaiters.push(check);
-        check();
-      }),
+      }).serve()
     );
-  }
-
-  /** The next request the handler receives. */
-  next(): Promise<Pending> {
-    const p = this.#pending.shift();
-    if (p) return Promise.resolve(p);
-    return within("a request at the handler", new Promise((r) => this.#waiters.push(r)));
-  }
-
-  /**
-   * Resolves once `n` exchanges have finished. The server goes back to waiting for the next
-   * request head synchronously after `finish`, so by the time this resolves the connection
-   * is idle.
-   */
-  finished(n: number): Promise<void> {
-    if (this.#finished >= n) return Promise.resolve();
-    return within(
-      `${n} finished exchanges`,
-      new Promise<void>((resolve) => {
-        const check = () => this.#finished >= n ? resolve() : this.#finishWaiters.push(check);
-        this.#finishWaiters.push(check);
-      }),
-    );
-  }
-
-  async close(): Promise<void> {
-    this.#listener.close();
-    await this.#accepting;
-    await within("server connections to end", Promise.all(this.#serving));
-    this.wheel.clear();
   }
 }
 

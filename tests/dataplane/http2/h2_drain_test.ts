@@ -2,7 +2,7 @@
 // frame-level client, an in-process handler the test answers by hand, and virtual time for
 // the PING acknowledgement timeout.
 import assert from "node:assert/strict";
-import { Drain, silentLogger, TimerWheel, VirtualClock } from "../../../src/core/mod.ts";
+import { silentLogger } from "../../../src/core/mod.ts";
 import { ConnReader } from "../../../src/net/conn_reader.ts";
 import type { Body } from "../../../src/dataplane/http/body.ts";
 import { BufferedBody } from "../../../src/dataplane/http/body.ts";
@@ -16,7 +16,7 @@ import {
   readU32,
 } from "../../../src/dataplane/http2/frame.ts";
 import { type Frame, frame, get, post, RawH2, within } from "./_h2_peers.ts";
-import { FedBody, type Pending } from "../http/_fed_body.ts";
+import { FedBody, HandOffServer } from "../http/_hand_off_server.ts";
 
 const { DATA, GOAWAY, PING } = FrameType;
 const MAX_STREAM_ID = 0x7fff_ffff;
@@ -24,65 +24,23 @@ const MAX_STREAM_ID = 0x7fff_ffff;
 const text = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** An h2c server on loopback whose handler hands each request to the test. */
-class DrainServer {
-  readonly clock = new VirtualClock();
-  readonly wheel = new TimerWheel(this.clock, 10);
-  readonly drain = new Drain();
-  /** Paths of every request the handler got, in order. */
-  readonly seen: string[] = [];
-  readonly port: number;
-  readonly #listener: Deno.Listener;
-  readonly #serving: Promise<void>[] = [];
-  readonly #accepting: Promise<void>;
-  #pending: Pending[] = [];
-  #waiters: ((p: Pending) => void)[] = [];
-
+/** An h2c server (skiff's) on loopback whose handler hands each request to the test. */
+class DrainServer extends HandOffServer {
   constructor() {
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.port = (this.#listener.addr as Deno.NetAddr).port;
-    this.#accepting = this.#accept().catch(() => {});
-  }
-
-  async #accept(): Promise<void> {
-    for await (const conn of this.#listener) {
+    super((conn, s) => {
       (conn as Deno.TcpConn).setNoDelay(true); // as skiff's listeners do
-      this.#serving.push(serveH2(conn, new ConnReader(conn), "127.0.0.1:1", {
+      return serveH2(conn, new ConnReader(conn), "127.0.0.1:1", {
         listener: "test",
-        clock: this.clock,
-        wheel: this.wheel,
-        log: silentLogger(this.clock),
-        handler: {
-          handle: (req) =>
-            new Promise<ProxyResponse>((respond) => {
-              this.seen.push(req.path);
-              const p = { req, respond };
-              const w = this.#waiters.shift();
-              if (w) w(p);
-              else this.#pending.push(p);
-            }),
-          finish: () => {},
-        },
+        clock: s.clock,
+        wheel: s.wheel,
+        log: silentLogger(s.clock),
+        handler: s.handler,
         idleTimeoutMs: 0,
         maxHeaderListSize: 65536,
         onMalformed: () => {},
-        drain: this.drain,
-      }));
-    }
-  }
-
-  /** The next request the handler receives. */
-  next(): Promise<Pending> {
-    const p = this.#pending.shift();
-    if (p) return Promise.resolve(p);
-    return within("a request at the handler", new Promise((r) => this.#waiters.push(r)));
-  }
-
-  async close(): Promise<void> {
-    this.#listener.close();
-    await this.#accepting;
-    await within("server connections to end", Promise.all(this.#serving));
-    this.wheel.clear();
+        drain: s.drain,
+      });
+    });
   }
 }
 
