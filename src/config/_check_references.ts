@@ -25,6 +25,7 @@ export function checkReferences(config: Config): PathIssue[] {
     ...addressConflicts(config),
     ...config.listeners.flatMap((l, i) => listenerShape(l, i)),
     ...clusterReferences(config),
+    ...config.listeners.flatMap((l, i) => trafficSplit(config, l, i)),
     ...config.clusters.flatMap((c, i) => discoveryShape(config, c, i)),
     ...config.clusters.flatMap((c, i) => upstreamTls(config, c, i)),
     ...config.listeners.flatMap((l, i) => listenerTls(config, l, i)),
@@ -165,6 +166,39 @@ function clusterReferences(config: Config): PathIssue[] {
       if (fb !== undefined) check(fb, ["listeners", i, "routes", k, "fallback", "cluster"]);
     });
     if (l.tcp) check(l.tcp.cluster, ["listeners", i, "tcp", "cluster"]);
+  });
+  return issues;
+}
+
+/**
+ * A route's split: `sticky` needs branches to keep, and a subset of a cluster whose endpoints
+ * are all listed in the config must match at least one of them.
+ */
+function trafficSplit(config: Config, l: ListenerConfig, i: number): PathIssue[] {
+  const issues: PathIssue[] = [];
+  l.routes.forEach((r, k) => {
+    const at = ["listeners", i, "routes", k];
+    if (r.sticky !== undefined && r.weighted_clusters === undefined) {
+      issues.push({
+        path: [...at, "sticky"],
+        message: "sticky keeps users on a branch of weighted_clusters, but the route has none",
+        fix: "split traffic with weighted_clusters, or remove sticky",
+      });
+    }
+    r.weighted_clusters?.forEach((w, n) => {
+      if (w.subset === undefined) return;
+      const c = config.clusters.find((c) => c.name === w.cluster);
+      if (c === undefined || c.discovery.type !== "static" || c.endpoints.length === 0) return;
+      const subset = Object.entries(w.subset);
+      if (c.endpoints.some((e) => subset.every(([name, v]) => e.labels[name] === v))) return;
+      issues.push({
+        path: [...at, "weighted_clusters", n, "subset"],
+        message: `subset ${
+          subset.map(([name, v]) => `${name}=${v}`).join(",")
+        } matches none of the endpoints of cluster "${c.name}", so its traffic would fail`,
+        fix: "give the endpoints meant for it these labels, or correct the subset",
+      });
+    });
   });
   return issues;
 }

@@ -225,6 +225,50 @@ const HeaderToAdd = z.strictObject({
 const WeightedCluster = z.strictObject({
   cluster: Name,
   weight: z.number().int().min(0).max(1_000_000),
+  subset: z.record(z.string().min(1), z.string()).refine((s) => Object.keys(s).length > 0, {
+    error: "a subset names at least one label — add one, e.g. { version: v2 }, or remove subset",
+  }).optional().describe(
+    "Only the cluster's endpoints whose labels include all of these, e.g. { version: v2 } " +
+      "(the whole cluster when absent). A subset without endpoints answers " +
+      "no_healthy_upstream; the same cluster may appear several times with other subsets.",
+  ),
+});
+
+/** A cookie name: an HTTP token (RFC 6265). */
+const CookieName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
+  error: (iss) =>
+    `expected a cookie name, got ${describeValue(iss.input)}` +
+    ' — use letters, digits and "-" or "_", as in "skiff-split"',
+});
+
+const StickyCookie = z.strictObject({
+  name: CookieName.describe("The cookie that remembers the branch (its position in the list)."),
+  ttl: Duration.prefault("1h").describe(
+    "The cookie's Max-Age; 0s makes it a session cookie (no Max-Age).",
+  ),
+});
+
+/**
+ * How a route's weighted pick is kept for a user: by a hash of a header's value, or by a
+ * cookie skiff sets on the first response.
+ */
+const Sticky = z.strictObject({
+  header: HeaderName.optional().describe(
+    "Header whose value decides the branch (a hash: the same value keeps its branch while the " +
+      "weights stay; a change of weights moves some values). Without it: a random pick.",
+  ),
+  cookie: StickyCookie.optional().describe(
+    "Cookie holding the branch's position in weighted_clusters: a request with a valid one " +
+      "goes there; one without (or naming a branch removed or of weight 0) gets a weighted " +
+      "pick and the response sets the cookie. Reordering or removing branches moves holders " +
+      "of later ones: append branches, and set a retired one's weight to 0.",
+  ),
+}).refine((s) => (s.header === undefined) !== (s.cookie === undefined), {
+  error: (iss) =>
+    "sticky needs exactly one of header or cookie — " +
+    (hasAny(iss.input, ["header", "cookie"])
+      ? "keep one of them"
+      : "add header: NAME, or cookie: { name: NAME, ttl: 1h }"),
 });
 
 /**
@@ -392,6 +436,10 @@ const Route = z.strictObject({
   timeout: Duration.prefault("15s").describe("Whole-request deadline; 0s disables it."),
   retry: RetryPolicy.optional().describe("Retry policy; no retries when absent."),
   hash_header: HeaderName.optional().describe("Header whose value feeds a ring_hash cluster."),
+  sticky: Sticky.optional().describe(
+    "Keeps each user on one branch of weighted_clusters, by header or cookie; requests without " +
+      "either get a random weighted pick.",
+  ),
   request_headers_to_add: z.array(HeaderToAdd).default([]),
   request_headers_to_remove: z.array(HeaderName).default([]),
   response_headers_to_add: z.array(HeaderToAdd).default([]),
@@ -824,3 +872,9 @@ export type AuthzConfig = NonNullable<ListenerConfig["authz"]>;
 export type RetryPolicyConfig = NonNullable<RouteConfig["retry"]>;
 /** One header match of a route. */
 export type HeaderMatchConfig = RouteConfig["match"]["headers"][number];
+
+/** One branch of a route's `weighted_clusters`. */
+export type WeightedClusterConfig = NonNullable<RouteConfig["weighted_clusters"]>[number];
+
+/** A route's `sticky` section. */
+export type StickyConfig = NonNullable<RouteConfig["sticky"]>;

@@ -8,7 +8,7 @@ import type { Endpoint } from "../discovery/endpoint.ts";
 import type { EndpointSet, Resolver } from "../discovery/resolver.ts";
 import { Host } from "./balance/host.ts";
 import type { LoadBalancer } from "./balance/load_balancer.ts";
-import { createLoadBalancer } from "./balance/mod.ts";
+import { createLoadBalancer, type EndpointSubset } from "./balance/mod.ts";
 import type { ExchangeTiming } from "./pool/h1_connection.ts";
 import type { ProxyRequest, ProxyResponse } from "./http/message.ts";
 import { retryAllowed } from "./resilience/retry_budget.ts";
@@ -69,6 +69,11 @@ export interface ClusterDeps {
  * per-endpoint pools, in-flight counts and retry budget, and — when configured — outlier
  * detection and health checks, which keep the load balancer to the endpoints neither
  * ejected nor unhealthy (all of them when that leaves none; see `EndpointHealth`).
+ *
+ * Routes may send to a label subset of the endpoints (`weighted_clusters[].subset`): each
+ * subset in use gets a load balancer of its own, built on its first pick and fed by the same
+ * path as the cluster's (discovery updates, ejections, health changes). A subset balances
+ * over its usable endpoints, or all of its endpoints when none is usable (panic, per subset).
  */
 export class ClusterRuntime {
   readonly name: string;
@@ -83,9 +88,14 @@ export class ClusterRuntime {
   readonly counters: ClusterCounters;
   readonly #resolver: Resolver;
   readonly #lb: LoadBalancer;
+  /** The balancers of the subsets picked from so far, by `EndpointSubset.key`. */
+  readonly #subsets = new Map<string, { subset: EndpointSubset; lb: LoadBalancer }>();
+  readonly #rng: Rng;
   readonly #pools: PoolFactory;
   readonly #now: () => number;
   #hosts = new Map<string, Host>();
+  /** The hosts the cluster's balancer was last given (see `#balance`). */
+  #usable: Host[] = [];
   #poolsByKey = new Map<string, UpstreamPool>();
   readonly #unwatch: () => void;
   /** The cluster's circuit breaker (`circuit_breaker`), shared by all its requests. */
@@ -100,6 +110,7 @@ export class ClusterRuntime {
     this.#resolver = resolver;
     this.#pools = deps.pools;
     this.#now = () => deps.clock.monotonic();
+    this.#rng = deps.rng;
     this.#lb = createLoadBalancer(config.lb_policy, { rng: deps.rng });
     const cb = config.circuit_breaker;
     this.breaker = cb &&
@@ -124,11 +135,22 @@ export class ClusterRuntime {
   }
 
   /**
-   * Picks a host for a request, among those neither ejected nor unhealthy; `avoid` holds
-   * hosts this request already tried.
+   * Picks a host for a request, among those neither ejected nor unhealthy.
+   *
+   * @param hashKey what a ring_hash cluster hashes
+   * @param avoid hosts this request already tried
+   * @param subset when given, only endpoints whose labels include the subset's are picked
+   * @returns the host, or `undefined` when the cluster (or subset) has no endpoint
    */
-  pick(hashKey?: string, avoid?: ReadonlySet<Host>): Host | undefined {
-    return this.#lb.pick(hashKey, avoid);
+  pick(hashKey?: string, avoid?: ReadonlySet<Host>, subset?: EndpointSubset): Host | undefined {
+    if (subset === undefined) return this.#lb.pick(hashKey, avoid);
+    let s = this.#subsets.get(subset.key);
+    if (s === undefined) {
+      s = { subset, lb: createLoadBalancer(this.config.lb_policy, { rng: this.#rng }) };
+      this.#subsets.set(subset.key, s);
+      s.lb.update(this.#subsetHosts(subset));
+    }
+    return s.lb.pick(hashKey, avoid);
   }
 
   /** The pool of a host (created on first use). */
@@ -228,9 +250,23 @@ export class ClusterRuntime {
     this.#balance();
   }
 
-  /** Gives the load balancer the hosts that may take traffic now. */
+  /** Gives the balancers (the cluster's and its subsets') the hosts that may take traffic now. */
   #balance(): void {
     const all = [...this.#hosts.values()];
-    this.#lb.update(this.health ? this.health.usable(all) : all);
+    this.#usable = this.health ? this.health.usable(all) : all;
+    this.#lb.update(this.#usable);
+    for (const s of this.#subsets.values()) s.lb.update(this.#subsetHosts(s.subset));
+  }
+
+  /**
+   * The hosts of `subset` that may take traffic now: its usable ones, or all of its hosts when
+   * none of them is usable (the cluster's panic rule, applied to the subset).
+   */
+  #subsetHosts(subset: EndpointSubset): Host[] {
+    const usable = this.#usable.filter((h) => subset.matches(h.endpoint.labels));
+    if (usable.length > 0 || this.#usable.length === this.#hosts.size) return usable;
+    const all: Host[] = [];
+    for (const h of this.#hosts.values()) if (subset.matches(h.endpoint.labels)) all.push(h);
+    return all;
   }
 }

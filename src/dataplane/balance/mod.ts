@@ -1,11 +1,12 @@
 /**
  * Load balancing: the `Host` view of an endpoint with its live counters and latency
  * estimate, the `LoadBalancer` interface, its four policies (smooth weighted round robin,
- * least request and peak EWMA by power of two choices, ring hash), and the pure
- * arithmetic they rest on.
+ * least request and peak EWMA by power of two choices, ring hash), the label subsets a
+ * cluster balances over separately, and the pure arithmetic they rest on.
  * @module
  */
 export { Host, type HostOptions, type HostSnapshot } from "./host.ts";
+export { EndpointSubset } from "./endpoint_subset.ts";
 export type { LoadBalancer } from "./load_balancer.ts";
 export {
   createLoadBalancer,

@@ -96,7 +96,8 @@ export class HttpProxy {
     const d = this.#d;
     const cfg = route.config;
     const grpc = isGrpc(getHeader(req.headers, "content-type"));
-    const clusterName = route.pickCluster(d.rng);
+    const branch = route.pickBranch(req.headers, d.rng);
+    const clusterName = branch.cluster;
     ex.cluster = clusterName;
     const cluster = d.clusters.get(clusterName);
     if (!cluster) {
@@ -161,7 +162,7 @@ export class HttpProxy {
     let last: { reason: FailureReason; message: string } | undefined;
 
     for (let attempt = 0;; attempt++) {
-      const host = cluster.pick(hashKey, avoid);
+      const host = cluster.pick(hashKey, avoid, branch.subset);
       if (!host) {
         return this.#out(
           route,
@@ -170,7 +171,8 @@ export class HttpProxy {
           this.#fail(
             ex,
             "no_healthy_upstream",
-            `Cluster "${cluster.name}" has no endpoints`,
+            `Cluster "${cluster.name}" has no endpoints` +
+              (branch.subset ? ` labelled ${branch.subset}` : ""),
             grpc,
           ),
           cluster,
@@ -204,7 +206,7 @@ export class HttpProxy {
           a.end(false);
           (avoid ??= new Set()).add(host);
           if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) {
-            return this.#out(route, ex, grpc, result, cluster);
+            return this.#out(route, ex, grpc, result, cluster, branch.setCookie);
           }
           ex.retries++;
           cluster.counters.retries.inc();
@@ -217,7 +219,7 @@ export class HttpProxy {
           // already in memory cannot overrun it).
           result.body = new DeadlineBody(result.body, deadline, d.wheel, timeoutName, timeoutMs);
         }
-        return this.#out(route, ex, grpc, result, cluster);
+        return this.#out(route, ex, grpc, result, cluster, branch.setCookie);
       }
       a.end(false);
       last = { reason: result.reason, message: result.message };
@@ -245,6 +247,9 @@ export class HttpProxy {
   /**
    * Applies the route's response header mutations and notes the gRPC status; reports the
    * outcome to the circuit breaker of `admitted`, the cluster that admitted the request.
+   *
+   * @param setCookie the sticky cookie of the branch taken, sent with an upstream response
+   *   (never with a local reply, so that a failed branch is not remembered)
    */
   #out(
     route: CompiledRoute,
@@ -252,6 +257,7 @@ export class HttpProxy {
     grpc: boolean,
     res: ProxyResponse,
     admitted?: ClusterRuntime,
+    setCookie?: string,
   ): ProxyResponse {
     const breaker = admitted?.breaker;
     if (breaker !== undefined) {
@@ -267,6 +273,9 @@ export class HttpProxy {
         if (!add.append) removeHeader(res.headers, add.name);
         res.headers.push(add.name, add.value);
       }
+    }
+    if (setCookie !== undefined && res.error === undefined) {
+      res.headers.push("set-cookie", setCookie);
     }
     if (grpc) {
       const gs = getHeader(res.headers, "grpc-status");

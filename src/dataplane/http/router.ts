@@ -1,5 +1,6 @@
 import type { HeaderMatchConfig, RouteConfig } from "../../config/schema.ts";
 import type { Rng } from "../../core/rng.ts";
+import { joinedHeader, type RouteBranch, TrafficSplit } from "./traffic_split.ts";
 
 type HeaderTest = (headers: string[]) => boolean;
 
@@ -12,7 +13,7 @@ export class CompiledRoute {
   readonly #methods: ReadonlySet<string> | null;
   readonly #headers: HeaderTest[];
   readonly #clusters: string[];
-  readonly #cumulative: number[];
+  readonly #split: TrafficSplit;
 
   constructor(config: RouteConfig, index: number) {
     this.config = config;
@@ -28,13 +29,11 @@ export class CompiledRoute {
       : null;
     this.#methods = m.methods ? new Set(m.methods) : null;
     this.#headers = m.headers.map(headerTest);
-    const weighted = config.weighted_clusters ?? [{ cluster: config.cluster!, weight: 1 }];
-    this.#clusters = weighted.map((w) => w.cluster);
-    let sum = 0;
-    this.#cumulative = weighted.map((w) => (sum += w.weight));
+    this.#split = new TrafficSplit(config);
+    this.#clusters = [...new Set(this.#split.branches.map((b) => b.cluster))];
   }
 
-  /** Every cluster this route can send to. */
+  /** Every cluster this route can send to (each once). */
   get clusters(): readonly string[] {
     return this.#clusters;
   }
@@ -52,15 +51,24 @@ export class CompiledRoute {
     return true;
   }
 
-  /** Picks the target cluster, by weight when the route splits traffic. */
+  /** The branches of the route's split, in config order (one for a `cluster` route). */
+  get branches(): readonly RouteBranch[] {
+    return this.#split.branches;
+  }
+
+  /**
+   * Picks the branch (cluster, and endpoint subset) of a request: by weight when the route
+   * splits traffic, kept per user when it is `sticky` (see `TrafficSplit`).
+   *
+   * @param headers the request's fields, for a sticky header or cookie
+   */
+  pickBranch(headers: string[], rng: Rng): RouteBranch {
+    return this.#split.pick(headers, rng);
+  }
+
+  /** Picks the target cluster, by weight when the route splits traffic (not sticky). */
   pickCluster(rng: Rng): string {
-    if (this.#clusters.length === 1) return this.#clusters[0];
-    const total = this.#cumulative[this.#cumulative.length - 1];
-    const x = rng() * total;
-    for (let i = 0; i < this.#cumulative.length; i++) {
-      if (x < this.#cumulative[i]) return this.#clusters[i];
-    }
-    return this.#clusters[this.#clusters.length - 1];
+    return this.#split.pick([], rng).cluster;
   }
 
   /** Applies `prefix_rewrite` to a request target (path and query). */
@@ -109,15 +117,7 @@ export function headerTest(h: HeaderMatchConfig): HeaderTest {
     const re = new RegExp(`^(?:${h.regex})$`); // the whole value, as Envoy matches
     test = (v) => v !== undefined && re.test(v);
   }
-  return (headers) => {
-    let value: string | undefined;
-    for (let i = 0; i < headers.length; i += 2) {
-      if (headers[i] === name) {
-        value = value === undefined ? headers[i + 1] : value + "," + headers[i + 1];
-      }
-    }
-    return test(value) !== h.invert;
-  };
+  return (headers) => test(joinedHeader(headers, name)) !== h.invert;
 }
 
 /**
