@@ -242,7 +242,9 @@ const CookieName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
 });
 
 const StickyCookie = z.strictObject({
-  name: CookieName.describe("The cookie that remembers the branch (its position in the list)."),
+  name: CookieName.describe(
+    "The cookie that remembers the branch (an id of its cluster and subset).",
+  ),
   ttl: Duration.prefault("1h").describe(
     "The cookie's Max-Age; 0s makes it a session cookie (no Max-Age).",
   ),
@@ -258,10 +260,9 @@ const Sticky = z.strictObject({
       "weights stay; a change of weights moves some values). Without it: a random pick.",
   ),
   cookie: StickyCookie.optional().describe(
-    "Cookie holding the branch's position in weighted_clusters: a request with a valid one " +
-      "goes there; one without (or naming a branch removed or of weight 0) gets a weighted " +
-      "pick and the response sets the cookie. Reordering or removing branches moves holders " +
-      "of later ones: append branches, and set a retired one's weight to 0.",
+    "Cookie naming the branch (an id of its cluster and subset, so reordering branches keeps " +
+      "it): a request with a valid one goes there; one without (or naming a branch removed or " +
+      "of weight 0) gets a weighted pick and the response sets the cookie.",
   ),
 }).refine((s) => (s.header === undefined) !== (s.cookie === undefined), {
   error: (iss) =>

@@ -4,6 +4,7 @@
 // tests do not flake.
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/mod.ts";
+import { branchId } from "../../src/dataplane/http/traffic_split.ts";
 import { startHttpUpstream, startSidecar, type TestServer } from "../_harness/mod.ts";
 
 const TEST_OPTS = { sanitizeOps: false, sanitizeResources: false };
@@ -156,22 +157,34 @@ Deno.test(
       const first = await fetch(url);
       const answered = await first.text();
       const cookie = first.headers.get("set-cookie");
-      const m = /^canary=([01]); Max-Age=600; Path=\/; HttpOnly$/.exec(cookie ?? "");
+      const ids = {
+        v1: branchId("api", { version: "v1" }),
+        v2: branchId("api", { version: "v2" }),
+      };
+      const m = /^canary=([0-9a-z]+); Max-Age=600; Path=\/; HttpOnly$/.exec(cookie ?? "");
       assert.ok(m, `set-cookie: ${cookie}`);
-      assert.equal(answered.startsWith("v2"), m[1] === "1", `${answered} for ${cookie}`);
+      assert.equal(answered.startsWith("v2"), m[1] === ids.v2, `${answered} for ${cookie}`);
       // With the cookie: the same version every time, and no new cookie.
-      for (const branch of ["0", "1"]) {
-        const seen = await load(url, 40, 4, () => ({ cookie: `session=abc; canary=${branch}` }));
+      for (const version of ["v1", "v2"] as const) {
+        const seen = await load(
+          url,
+          40,
+          4,
+          () => ({ cookie: `session=abc; canary=${ids[version]}` }),
+        );
         const versions = new Set(seen.map((n) => n.slice(0, 2)));
-        assert.deepEqual([...versions], [branch === "1" ? "v2" : "v1"]);
+        assert.deepEqual([...versions], [version]);
       }
-      const again = await fetch(url, { headers: { cookie: "canary=1" } });
+      const again = await fetch(url, { headers: { cookie: `canary=${ids.v2}` } });
       assert.equal(await again.text(), "v2");
       assert.equal(again.headers.get("set-cookie"), null);
       // A cookie for a branch that does not exist (a reload removed it) gets a new pick.
       const stale = await fetch(url, { headers: { cookie: "canary=7" } });
       await stale.text();
-      assert.match(stale.headers.get("set-cookie") ?? "", /^canary=[01];/);
+      assert.match(
+        stale.headers.get("set-cookie") ?? "",
+        new RegExp(`^canary=(${ids.v1}|${ids.v2});`),
+      );
     } finally {
       for (const u of ups) await u.close();
     }

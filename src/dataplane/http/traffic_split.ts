@@ -45,6 +45,8 @@ export class TrafficSplit {
   readonly #lastPositive: number;
   readonly #header: string | undefined;
   readonly #cookie: string | undefined;
+  /** Branch index by the id its cookie carries (`branchId`). */
+  readonly #byId = new Map<string, number>();
 
   /** Compiles the split of route `config` (a `cluster` route has one branch). */
   constructor(config: RouteConfig) {
@@ -66,9 +68,13 @@ export class TrafficSplit {
     this.#header = sticky?.header;
     const cookie = sticky?.cookie;
     this.#cookie = cookie?.name;
+    weighted.forEach((w, i) => {
+      const id = branchId(w.cluster, w.subset);
+      if (!this.#byId.has(id)) this.#byId.set(id, i); // a repeated branch: the first one
+    });
     this.#cookied = cookie === undefined ? [] : this.branches.map((b) => ({
       ...b,
-      setCookie: `${cookie.name}=${b.index}` +
+      setCookie: `${cookie.name}=${branchId(weighted[b.index].cluster, weighted[b.index].subset)}` +
         (cookie.ttl > 0 ? `; Max-Age=${Math.ceil(cookie.ttl / 1000)}` : "") +
         "; Path=/; HttpOnly",
     }));
@@ -86,8 +92,9 @@ export class TrafficSplit {
       const value = joinedHeader(headers, this.#header);
       if (value) return this.branches[this.#at(hash32(value) / TWO_POW_32)];
     } else if (this.#cookie !== undefined) {
-      const i = branchIndex(cookieValue(headers, this.#cookie));
-      if (i >= 0 && i < this.branches.length && this.#weight(i) > 0) return this.branches[i];
+      const value = cookieValue(headers, this.#cookie);
+      const i = value === undefined ? undefined : this.#byId.get(value);
+      if (i !== undefined && this.#weight(i) > 0) return this.branches[i];
       return this.#cookied[this.#at(rng())];
     }
     return this.branches[this.#at(rng())];
@@ -139,14 +146,13 @@ export function cookieValue(headers: string[], name: string): string | undefined
   return undefined;
 }
 
-/** A cookie's branch number, or -1 when it is not a plain decimal number. */
-function branchIndex(value: string | undefined): number {
-  if (value === undefined || value.length === 0 || value.length > 6) return -1;
-  let n = 0;
-  for (let i = 0; i < value.length; i++) {
-    const d = value.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
+/**
+ * The id a sticky cookie names a branch by: a hash of its cluster and subset (base 36), so it
+ * keeps naming the same branch when branches are added, removed or reordered by a reload.
+ */
+export function branchId(cluster: string, subset: Record<string, string> | undefined): string {
+  const labels = subset === undefined
+    ? ""
+    : Object.keys(subset).sort().map((k) => `${k}=${subset[k]}`).join(",");
+  return hash32(`${cluster}\u0000${labels}`).toString(36);
 }

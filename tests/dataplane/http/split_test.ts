@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { seededRng } from "../../../src/core/rng.ts";
 import { type CompiledRoute, Router } from "../../../src/dataplane/http/router.ts";
-import { cookieValue } from "../../../src/dataplane/http/traffic_split.ts";
+import { branchId, cookieValue } from "../../../src/dataplane/http/traffic_split.ts";
 import { routesFromConfig } from "../config_fixture.ts";
 
 /** The compiled route of `route` (as written in YAML; clusters a to d exist). */
@@ -122,41 +122,64 @@ Deno.test("split: sticky cookie is set on a pick and honoured when valid", () =>
     weighted_clusters: [...CANARY, { cluster: "b", weight: 0 }],
     sticky: { cookie: { name: "canary" } },
   });
+  const v1 = branchId("a", { version: "v1" });
+  const v2 = branchId("a", { version: "v2" });
+  const b = branchId("b", undefined);
   // No cookie: a weighted pick, remembered by the response.
   const fresh = route.pickBranch([], () => 0.95);
   assert.equal(fresh.index, 1);
-  assert.equal(fresh.setCookie, "canary=1; Max-Age=3600; Path=/; HttpOnly");
-  assert.equal(route.pickBranch([], () => 0).setCookie, "canary=0; Max-Age=3600; Path=/; HttpOnly");
+  assert.equal(fresh.setCookie, `canary=${v2}; Max-Age=3600; Path=/; HttpOnly`);
+  assert.equal(
+    route.pickBranch([], () => 0).setCookie,
+    `canary=${v1}; Max-Age=3600; Path=/; HttpOnly`,
+  );
   // A valid cookie decides, whatever the draw, and needs no new cookie.
   for (
-    const cookie of ["canary=1", "a=b; canary=1", "x=1;canary=1;y=2", " canary=1 ", "canary=1;"]
+    const cookie of [`canary=${v2}`, `a=b; canary=${v2}`, `x=1;canary=${v2};y=2`, ` canary=${v2} `]
   ) {
-    const b = route.pickBranch(["cookie", cookie], () => 0);
-    assert.deepEqual([b.index, b.setCookie], [1, undefined], cookie);
+    const got = route.pickBranch(["cookie", cookie], () => 0);
+    assert.deepEqual([got.index, got.setCookie], [1, undefined], cookie);
   }
   // HTTP/2 may send the cookies as several fields.
-  const split = route.pickBranch(["cookie", "a=b", "accept", "*/*", "cookie", "canary=1"], () => 0);
+  const split = route.pickBranch(
+    ["cookie", "a=b", "accept", "*/*", "cookie", `canary=${v2}`],
+    () => 0,
+  );
   assert.deepEqual([split.index, split.setCookie], [1, undefined]);
-  // Not a branch (past the end: a reload removed it; weight 0; not a number): picked again.
-  for (
-    const cookie of ["canary=3", "canary=2", "canary=x", "canary=", "canary=-1", "canary=01x"]
-  ) {
-    const b = route.pickBranch(["cookie", cookie], () => 0.95);
-    assert.deepEqual([b.index, b.setCookie?.slice(0, 9)], [1, "canary=1;"], cookie);
+  // Not a branch (one a reload removed; weight 0; an old position number): picked again.
+  for (const cookie of ["canary=zzz", `canary=${b}`, "canary=1", "canary="]) {
+    const got = route.pickBranch(["cookie", cookie], () => 0.95);
+    assert.deepEqual([got.index, got.setCookie?.split(";")[0]], [1, `canary=${v2}`], cookie);
   }
   // Other cookies whose names end or start like it are not it.
-  for (const cookie of ["xcanary=1", "canary1=1", "canary_=1"]) {
-    assert.equal(route.pickBranch(["cookie", cookie], () => 0).setCookie?.slice(0, 9), "canary=0;");
+  for (const cookie of [`xcanary=${v2}`, `canary1=${v2}`, `canary_=${v2}`]) {
+    assert.equal(
+      route.pickBranch(["cookie", cookie], () => 0).setCookie?.split(";")[0],
+      `canary=${v1}`,
+    );
   }
 });
 
+Deno.test("split: a sticky cookie keeps its branch when a reload reorders or adds branches", () => {
+  const v2 = branchId("a", { version: "v2" });
+  const reordered = compile({
+    weighted_clusters: [{ cluster: "c", weight: 5 }, CANARY[1], CANARY[0]],
+    sticky: { cookie: { name: "canary" } },
+  });
+  const got = reordered.pickBranch(["cookie", `canary=${v2}`], () => 0);
+  assert.deepEqual([got.cluster, got.index, got.setCookie], ["a", 1, undefined]);
+  assert.notEqual(branchId("a", { version: "v1" }), v2);
+  assert.equal(branchId("a", { b: "2", a: "1" }), branchId("a", { a: "1", b: "2" }));
+});
+
 Deno.test("split: cookie ttl gives Max-Age in seconds; 0s a session cookie", () => {
+  const v1 = branchId("a", { version: "v1" });
   const cookie = (ttl: string) =>
     compile({ weighted_clusters: CANARY, sticky: { cookie: { name: "s", ttl } } })
       .pickBranch([], () => 0).setCookie;
-  assert.equal(cookie("90s"), "s=0; Max-Age=90; Path=/; HttpOnly");
-  assert.equal(cookie("1500ms"), "s=0; Max-Age=2; Path=/; HttpOnly");
-  assert.equal(cookie("0s"), "s=0; Path=/; HttpOnly");
+  assert.equal(cookie("90s"), `s=${v1}; Max-Age=90; Path=/; HttpOnly`);
+  assert.equal(cookie("1500ms"), `s=${v1}; Max-Age=2; Path=/; HttpOnly`);
+  assert.equal(cookie("0s"), `s=${v1}; Path=/; HttpOnly`);
 });
 
 Deno.test("split: cookie picks split 90/10 over 10,000 new users", () => {
