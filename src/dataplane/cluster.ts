@@ -58,6 +58,11 @@ export interface ClusterDeps {
   counters: ClusterCounters;
   /** Told of the circuit breaker's state changes (when the cluster has one). */
   onBreakerTransition?: (from: BreakerState, to: BreakerState, why: string) => void;
+  /**
+   * The breaker to use instead of a new one: the same cluster's in the previous config
+   * version, when its `circuit_breaker` settings did not change (an open circuit stays open).
+   */
+  breaker?: CircuitBreaker;
   /** Where ejections and health changes are logged. */
   log?: Logger;
   /** Replaces the health check probe the config asks for (tests). */
@@ -114,7 +119,8 @@ export class ClusterRuntime {
     this.#lb = createLoadBalancer(config.lb_policy, { rng: deps.rng });
     const cb = config.circuit_breaker;
     this.breaker = cb &&
-      new CircuitBreaker(cb, { now: this.#now, onTransition: deps.onBreakerTransition });
+      (deps.breaker ??
+        new CircuitBreaker(cb, { now: this.#now, onTransition: deps.onBreakerTransition }));
     this.health = config.outlier_detection || config.health_check
       ? new EndpointHealth(config, {
         clock: deps.clock,

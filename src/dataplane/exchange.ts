@@ -57,6 +57,12 @@ export class Exchange {
   peer: PeerIdentity | undefined = undefined;
   /** Set by the proxy core: releases the upstream host's in-flight slot when the exchange ends. */
   onEnd: ExchangeEndHook | null = null;
+  /**
+   * Monotonic ms when the request reached the proxy core (its deadline and the breakers' call
+   * duration start here): `start`, or later after a fault delay or a first try before a
+   * fallback.
+   */
+  forwardStart: number;
   /** The config version the request holds until it ends (see `ConfigVersion`). */
   pinned: { release(): void } | null = null;
 
@@ -64,6 +70,7 @@ export class Exchange {
     this.listener = listener;
     this.remote = remote;
     this.start = start;
+    this.forwardStart = start;
     this.startWall = startWall;
   }
 }

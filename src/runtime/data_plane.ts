@@ -109,6 +109,12 @@ export class DataPlane {
   #heads: HeadRing | undefined;
   /** The last shadow check's report (`/config/diff`). */
   #shadow: ShadowReport | undefined;
+  /** Policies and limits a version was built with, taken as current once it is (`#commit`). */
+  readonly #pendingPolicies = new WeakMap<
+    object,
+    { policyKeys: Map<string, RoutePolicy>; limitKeys: Map<string, TokenBucket> }
+  >();
+  readonly #policiesOf = new WeakMap<ConfigVersion, object>();
   /** The head ring each version records into (the current one's becomes `#heads`). */
   readonly #headsOf = new WeakMap<ConfigVersion, HeadRing | undefined>();
   #stopped = false;
@@ -172,7 +178,7 @@ export class DataPlane {
     this.#identity = identity;
     // Built now, not earlier: discovery (gossip membership) starts before the data plane.
     const first = this.#current = this.#build(this.#initial, undefined);
-    this.#heads = this.#headsOf.get(first);
+    this.#commit(first);
     try {
       for (const l of first.config.listeners) {
         this.listeners.push(await this.#bind(first, l.name));
@@ -265,7 +271,7 @@ export class DataPlane {
     this.listeners.splice(0, this.listeners.length, ...kept, ...bound);
     this.listeners.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
     this.#current = next;
-    this.#heads = this.#headsOf.get(next);
+    this.#commit(next);
     prev.release();
     return {
       listeners: { ...lc, kept: kept.map((l) => l.name) },
@@ -381,6 +387,19 @@ export class DataPlane {
     return listener;
   }
 
+  /**
+   * Makes what `version` was built with the state the next version starts from: its head
+   * ring, its route policies and listener limits (a version that is refused leaves them).
+   */
+  #commit(version: ConfigVersion): void {
+    this.#heads = this.#headsOf.get(version);
+    const built = this.#pendingPolicies.get(this.#policiesOf.get(version) ?? {});
+    if (built) {
+      this.#policies = built.policyKeys;
+      this.#listenerLimits = built.limitKeys;
+    }
+  }
+
   /** Builds a version of `config`, carrying over the unchanged clusters of `prev`. */
   #build(config: Config, prev: ConfigVersion | undefined): ConfigVersion {
     const d = this.#deps;
@@ -395,6 +414,9 @@ export class DataPlane {
             clock: d.clock,
             pools: this.#pools.factory,
             counters: this.stats.clusterCounters(c.name),
+            breaker: old && sameJson(old.config.circuit_breaker, c.circuit_breaker)
+              ? old.breaker
+              : undefined,
             onBreakerTransition: c.circuit_breaker && this.#metrics.breaker("cluster", c.name),
             log: d.log,
           });
@@ -443,8 +465,7 @@ export class DataPlane {
         limits.set(l.name, bucket);
       }
     }
-    this.#policies = policyKeys;
-    this.#listenerLimits = limitKeys;
+    this.#pendingPolicies.set(policies, { policyKeys, limitKeys });
     const proxy: Forwarder = policies.size === 0 ? core : new PolicyForwarder(core, policies, {
       clock: d.clock,
       wheel: this.#wheel,
@@ -484,6 +505,7 @@ export class DataPlane {
       (v) => this.#dispose(v),
     ).retain();
     this.#headsOf.set(version, heads);
+    this.#policiesOf.set(version, policies);
     return version;
   }
 
@@ -637,4 +659,8 @@ function resilienceMetrics(registry: MetricsRegistry, log: Logger): ResilienceMe
       };
     },
   };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -178,3 +178,48 @@ Deno.test("resilience: a fallback cluster takes the requests of a cluster withou
   );
   assert.equal(up.requests[0].headers.get("x-forwarded-for")?.split(",").length, 1);
 });
+
+Deno.test("resilience: a fault delay does not use up the route timeout", async () => {
+  // A body streamed in two parts 100 ms apart, so that the route's deadline covers it (a body
+  // in memory cannot overrun it): a deadline counted from before the delay has passed by then.
+  await using up = startHttpUpstream("up", () =>
+    new Response(
+      new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode("u"));
+          setTimeout(() => {
+            c.enqueue(new TextEncoder().encode("p"));
+            c.close();
+          }, 100);
+        },
+      }),
+    ));
+  await using s = await startSidecar(config(
+    up.port,
+    `        timeout: 500ms
+        fault: { delay: { fixed_delay: 600ms, percentage: 100 } }`,
+  ));
+  const res = await get(s);
+  assert.equal(res.status, 200, res.body);
+  assert.equal(res.body, "up");
+});
+
+Deno.test("resilience: a changed cluster keeps its breaker when the breaker's settings stay", async () => {
+  await using up = startHttpUpstream("up", () => new Response("broken", { status: 503 }));
+  const cb =
+    "    circuit_breaker: { sliding_window_size: 2, minimum_number_of_calls: 2, wait_duration_in_open_state: 1h }\n";
+  const yaml = (lb: string) =>
+    config(up.port, "").replace(
+      "  - name: app\n    endpoints",
+      `  - name: app\n${cb}${lb}    endpoints`,
+    );
+  await using s = await startSidecar(yaml(""));
+  await get(s);
+  await get(s);
+  assert.equal((await get(s)).headers.get("x-skiff-error"), "circuit_open");
+  const out = await s.sidecar.reload(parseConfig(yaml("    lb_policy: least_request\n"), "t.yaml"));
+  assert.equal(out.ok, true, out.error ?? "");
+  assert.deepEqual(out.changes?.clusters.changed, ["app"]);
+  assert.equal((await get(s)).headers.get("x-skiff-error"), "circuit_open", "still open");
+  assert.equal(up.requests.length, 2);
+});

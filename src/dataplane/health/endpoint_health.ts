@@ -184,7 +184,7 @@ export class EndpointHealth {
  */
 export function outlierOutcome(outcome: AttemptOutcome): OutlierOutcome | undefined {
   if (outcome === "connected") return "local_origin_success";
-  if (!(outcome instanceof UpstreamError)) return outcome.status;
+  if (!(outcome instanceof UpstreamError)) return grpcAsHttp(outcome) ?? outcome.status;
   if (outcome.staleReuse) return undefined;
   switch (outcome.reason) {
     case "connect_failure":
@@ -198,4 +198,33 @@ export function outlierOutcome(outcome: AttemptOutcome): OutlierOutcome | undefi
     default:
       return undefined;
   }
+}
+
+/**
+ * The HTTP status a trailers-only gRPC failure counts as (Envoy's mapping for outlier
+ * detection): UNKNOWN and INTERNAL 500, UNAVAILABLE 503, DEADLINE_EXCEEDED 504; undefined for
+ * anything else.
+ */
+function grpcAsHttp(
+  res: { status: number; headers?: string[]; rawHeaders?: Uint8Array | null },
+): number | undefined {
+  // gRPC needs HTTP/2: an HTTP/1.1 response (fields still raw bytes) is not parsed for it.
+  if (res.status !== 200 || res.rawHeaders) return undefined;
+  const h = res.headers;
+  if (h === undefined) return undefined;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] !== "grpc-status") continue;
+    switch (h[i + 1]) {
+      case "2":
+      case "13":
+        return 500;
+      case "14":
+        return 503;
+      case "4":
+        return 504;
+      default:
+        return undefined;
+    }
+  }
+  return undefined;
 }

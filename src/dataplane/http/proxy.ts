@@ -141,18 +141,27 @@ export class HttpProxy {
             grpc,
             this.#fail(ex, "upstream_timeout", "The grpc-timeout of 0 had already expired", grpc),
             cluster,
+            undefined,
+            req,
           );
         }
         timeoutMs = g;
         timeoutName = "grpc-timeout";
       }
     }
-    const deadline = timeoutMs > 0 ? ex.start + timeoutMs : Infinity;
+    // From when the request reached the proxy core: a fault delay or a failed first try before
+    // a fallback (route policies) does not use up the deadline.
+    const deadline = timeoutMs > 0 ? ex.forwardStart + timeoutMs : Infinity;
 
     const policy = cfg.retry;
     let replay: BufferedBody | ReplayBody | null = null;
     if (policy && policy.num_retries > 0 && req.body !== null) {
-      replay = await replayable(req.body);
+      try {
+        replay = await replayable(req.body);
+      } catch (err) {
+        cluster.breaker?.release(); // the client failed: no outcome for the breaker
+        throw err;
+      }
       if (replay) req.body = replay;
     }
     const canRetry = policy !== undefined && (req.body === null || replay !== null);
@@ -176,6 +185,8 @@ export class HttpProxy {
             grpc,
           ),
           cluster,
+          undefined,
+          req,
         );
       }
       ex.upstreamHost = host.key;
@@ -206,7 +217,7 @@ export class HttpProxy {
           a.end(false);
           (avoid ??= new Set()).add(host);
           if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) {
-            return this.#out(route, ex, grpc, result, cluster, branch.setCookie);
+            return this.#out(route, ex, grpc, result, cluster, branch.setCookie, req);
           }
           ex.retries++;
           cluster.counters.retries.inc();
@@ -219,7 +230,7 @@ export class HttpProxy {
           // already in memory cannot overrun it).
           result.body = new DeadlineBody(result.body, deadline, d.wheel, timeoutName, timeoutMs);
         }
-        return this.#out(route, ex, grpc, result, cluster, branch.setCookie);
+        return this.#out(route, ex, grpc, result, cluster, branch.setCookie, req);
       }
       a.end(false);
       last = { reason: result.reason, message: result.message };
@@ -241,7 +252,15 @@ export class HttpProxy {
       ex.retries++;
       cluster.counters.retries.inc();
     }
-    return this.#out(route, ex, grpc, this.#fail(ex, last!.reason, last!.message, grpc), cluster);
+    return this.#out(
+      route,
+      ex,
+      grpc,
+      this.#fail(ex, last!.reason, last!.message, grpc),
+      cluster,
+      undefined,
+      req,
+    );
   }
 
   /**
@@ -258,13 +277,12 @@ export class HttpProxy {
     res: ProxyResponse,
     admitted?: ClusterRuntime,
     setCookie?: string,
+    req?: ProxyRequest,
   ): ProxyResponse {
     const breaker = admitted?.breaker;
     if (breaker !== undefined) {
-      breaker.onResult(
-        res.status < 500 && res.error === undefined,
-        this.#d.clock.monotonic() - ex.start,
-      );
+      if (downstreamFailed(req)) breaker.release(); // the client's fault, not the cluster's
+      else breaker.onResult(callSucceeded(res, grpc), this.#d.clock.monotonic() - ex.forwardStart);
     }
     const cfg = route.config;
     if (cfg.response_headers_to_remove.length > 0 || cfg.response_headers_to_add.length > 0) {
@@ -310,7 +328,7 @@ export class HttpProxy {
     }
     // The first attempt of a body-less request starts when the request did (one clock read
     // less on the hot path); later attempts read the clock.
-    ex.upstreamStart = a.retry || req.body !== null ? d.clock.monotonic() : ex.start;
+    ex.upstreamStart = a.retry || req.body !== null ? d.clock.monotonic() : ex.forwardStart;
     return timer;
   }
 
@@ -430,4 +448,24 @@ function remoteIp(remote: string): string {
     remoteIps.set(remote, ip);
   }
   return ip;
+}
+
+/** gRPC statuses that count as a failed call (Envoy maps them to 500, 503 and 504). */
+const GRPC_FAILURES = new Set(["2", "4", "13", "14"]);
+
+/**
+ * Whether a response counts as a successful call for circuit breakers: below 500, not a
+ * failure skiff generated, and for gRPC not a trailers-only UNKNOWN, DEADLINE_EXCEEDED,
+ * INTERNAL or UNAVAILABLE. (Statuses in trailers come after the head and are not seen.)
+ */
+export function callSucceeded(res: ProxyResponse, grpc: boolean): boolean {
+  if (res.status >= 500 || res.error !== undefined) return false;
+  if (!grpc) return true;
+  const gs = getHeader(res.headers, "grpc-status");
+  return gs === undefined || !GRPC_FAILURES.has(gs);
+}
+
+/** True when the request's body failed on the client's side (it went away, or timed out). */
+export function downstreamFailed(req: ProxyRequest | undefined): boolean {
+  return (req?.body as { failure?: unknown } | null | undefined)?.failure !== undefined;
 }

@@ -13,6 +13,7 @@ import type { Rng } from "../../core/rng.ts";
 import { grpcStatusForFailure, isGrpc } from "./grpc.ts";
 import { localReply } from "./local_reply.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
+import { callSucceeded, downstreamFailed } from "./proxy.ts";
 import { CompiledRoute } from "./router.ts";
 
 /** Whatever sends a routed request on: the proxy core, or the route policies in front of it. */
@@ -126,6 +127,8 @@ export class PolicyForwarder implements Forwarder {
         if (d.delayMs > 0) {
           this.#events.faultInjected(ex, "delay");
           await this.#sleep(d.delayMs);
+          // The delay is the fault's, not the upstream's: deadlines start after it (as Envoy).
+          ex.forwardStart = this.#clock.monotonic();
         }
         if (abort !== null) {
           this.#events.faultInjected(ex, "abort");
@@ -143,13 +146,18 @@ export class PolicyForwarder implements Forwarder {
       if (grpc) ex.grpcStatus = String(grpcStatusForFailure("circuit_open"));
       res = localReply("circuit_open", `The circuit of route "${route.name}" is open`, grpc);
       ex.error = "circuit_open";
-    } else {
+    } else if (p.breaker) {
       const started = this.#clock.monotonic();
+      try {
+        res = await this.#inner.forward(req, route, ex);
+      } catch (err) {
+        p.breaker.release();
+        throw err;
+      }
+      if (downstreamFailed(req)) p.breaker.release(); // the client's fault, not the route's
+      else p.breaker.onResult(callSucceeded(res, grpc), this.#clock.monotonic() - started);
+    } else {
       res = await this.#inner.forward(req, route, ex);
-      p.breaker?.onResult(
-        res.status < 500 && res.error === undefined,
-        this.#clock.monotonic() - started,
-      );
     }
     const reason = res.error;
     if (reason === undefined || !p.fallback?.applies(reason)) return res;
@@ -159,6 +167,7 @@ export class PolicyForwarder implements Forwarder {
       req.path = original.path;
       req.headers = original.headers;
       ex.error = "";
+      ex.forwardStart = this.#clock.monotonic(); // the fallback gets the whole route timeout
       return await this.#inner.forward(req, p.fallbackRoute, ex);
     }
     this.#events.fallback(ex, reason);
