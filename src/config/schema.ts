@@ -357,10 +357,16 @@ const CircuitBreaker = z.strictObject({
 });
 
 /**
- * Envoy's cluster circuit-breaker thresholds: how much a cluster may have in flight.
- * Connections and pending requests are limited per endpoint by `pool`.
+ * Envoy's cluster circuit-breaker thresholds: how much a cluster may have in flight, all its
+ * endpoints together (`pool` limits each endpoint).
  */
 const ClusterLimits = z.strictObject({
+  max_connections: z.number().int().min(1).default(1024).describe(
+    "Connections to all endpoints together; at the limit, requests wait (max_pending_requests).",
+  ),
+  max_pending_requests: z.number().int().min(0).default(1024).describe(
+    "Requests waiting for a connection, all endpoints together; beyond it, 503 overflow.",
+  ),
   max_requests: z.number().int().min(1).default(1024).describe(
     "Requests in flight to the cluster; beyond it, 503 overflow.",
   ),
@@ -667,8 +673,8 @@ const Cluster = z.strictObject({
     "Opens on a high failure or slow-call rate: requests then get 503 circuit_open at once.",
   ),
   limits: ClusterLimits.prefault({}).describe(
-    "Envoy-style thresholds: requests and retries in flight (connections and pending " +
-      "requests: pool).",
+    "Envoy-style thresholds for the whole cluster: connections, pending requests, requests " +
+      "and retries in flight.",
   ),
   outlier_detection: OutlierDetection.optional().describe(
     "Ejects endpoints that fail in a row or succeed far less than the others; off when absent.",

@@ -27,6 +27,7 @@ import { Listener } from "../dataplane/listener.ts";
 import { H1Pool, type PoolLimits } from "../dataplane/pool/h1_pool.ts";
 import { H2Pool } from "../dataplane/pool/h2_pool.ts";
 import { SharedPools } from "../dataplane/pool/shared_pools.ts";
+import { ConnectionBudget } from "../dataplane/pool/connection_budget.ts";
 import { DataplaneStats } from "../dataplane/stats.ts";
 import type { Counter } from "../telemetry/counter.ts";
 import type { AccessLogSink, MetricsRegistry } from "../telemetry/mod.ts";
@@ -118,6 +119,8 @@ export class DataPlane {
   /** The head ring each version records into (the current one's becomes `#heads`). */
   readonly #headsOf = new WeakMap<ConfigVersion, HeadRing | undefined>();
   #stopped = false;
+  /** Each cluster's `limits` on connections and pending requests, by cluster name. */
+  readonly #budgets = new Map<string, ConnectionBudget>();
   /** Route policies and listener rate limits by what they were built from, kept across reloads. */
   #policies = new Map<string, RoutePolicy>();
   #listenerLimits = new Map<string, TokenBucket>();
@@ -406,6 +409,7 @@ export class DataPlane {
     const clusters = new Map<string, ClusterRuntime>();
     try {
       for (const c of config.clusters) {
+        this.#budget(c).setLimits(c.limits.max_connections, c.limits.max_pending_requests);
         const old = prev?.clusters.get(c.name);
         const runtime = old && JSON.stringify(old.config) === JSON.stringify(c)
           ? old
@@ -528,10 +532,21 @@ export class DataPlane {
     }
   }
 
+  /** The connection budget of cluster `c` (by name: shared by its versions and pools). */
+  #budget(c: ClusterConfig): ConnectionBudget {
+    let b = this.#budgets.get(c.name);
+    if (!b) {
+      b = new ConnectionBudget(c.limits.max_connections, c.limits.max_pending_requests);
+      this.#budgets.set(c.name, b);
+    }
+    return b;
+  }
+
   /** Builds the pool of one endpoint (shared across versions by `SharedPools`). */
   readonly #createPool: PoolFactory = (ep, c) => {
     const d = this.#deps;
     const now = () => d.clock.monotonic();
+    const budget = this.#budget(c);
     if (c.tls.mode === "mtls") {
       const mesh = this.#identity.mesh;
       if (!mesh) throw new Error(`cluster "${c.name}" uses mtls but no identity is loaded`);
@@ -540,11 +555,12 @@ export class DataPlane {
         now,
         log: d.log,
         dial: (_addr, timeoutMs) => mesh.dial(ep, c, timeoutMs),
+        budget,
       });
     }
     return c.protocol === "http2"
-      ? new H2Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now, log: d.log })
-      : new H1Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now });
+      ? new H2Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now, log: d.log, budget })
+      : new H1Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now, budget });
   };
 }
 

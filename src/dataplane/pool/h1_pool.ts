@@ -4,6 +4,7 @@ import type { SocketAddress } from "../../config/address.ts";
 import { UpstreamError } from "../upstream_error.ts";
 import type { ProxyRequest, ProxyResponse } from "../http/message.ts";
 import { type ExchangeTiming, H1Connection } from "./h1_connection.ts";
+import type { ConnectionBudget } from "./connection_budget.ts";
 import { formatAddress } from "../../config/address.ts";
 
 /** Limits of one endpoint's connection pool. */
@@ -27,6 +28,8 @@ export interface PoolDeps {
   onConnect?: (ms: number) => void;
   /** Called when the number of open connections changes (+1 / -1). */
   onConnections?: (delta: number) => void;
+  /** The cluster's limits on connections and pending requests (`limits`), shared by its pools. */
+  budget?: ConnectionBudget;
 }
 
 interface Waiter {
@@ -67,7 +70,18 @@ export class H1Pool {
     this.#addr = addr;
     this.#limits = limits;
     this.#deps = deps;
+    deps.budget?.register(this.#evictOneIdle);
   }
+
+  /** Closes the longest-idle connection for another pool of the cluster; false when none. */
+  readonly #evictOneIdle = (): boolean => {
+    const e = this.#idle.shift();
+    if (!e) return false;
+    e.idle = false;
+    e.timer!.cancel();
+    this.#drop(e.conn);
+    return true;
+  };
 
   /** Open connections (busy and idle). */
   get open(): number {
@@ -97,8 +111,16 @@ export class H1Pool {
       idle.timer!.cancel();
       return Promise.resolve(idle.conn);
     }
-    if (this.#open < this.#limits.maxConnections) return this.#connect();
-    if (this.#waiters.length >= this.#limits.maxPendingRequests) {
+    const budget = this.#deps.budget;
+    const ownRoom = this.#open < this.#limits.maxConnections;
+    // At the cluster's limit, an idle connection of another endpoint gives way.
+    if (ownRoom && (budget === undefined || budget.canOpen() || budget.reclaim())) {
+      return this.#connect();
+    }
+    if (
+      this.#waiters.length >= this.#limits.maxPendingRequests ||
+      (budget !== undefined && !budget.canQueue())
+    ) {
       return Promise.reject(
         new UpstreamError("overflow", `Connection pool of ${this.#label()} is full`),
       );
@@ -107,12 +129,40 @@ export class H1Pool {
       const w: Waiter = { resolve, reject, cancel };
       cancel?.onCancel(() => {
         const i = this.#waiters.indexOf(w);
-        if (i >= 0) this.#waiters.splice(i, 1);
+        if (i >= 0) {
+          this.#waiters.splice(i, 1);
+          budget?.queued(-1);
+        }
         reject(cancel.reason);
       });
       this.#waiters.push(w);
+      budget?.queued(1);
+      // At the cluster's connection limit, not this pool's: wait for a slot anywhere.
+      if (ownRoom) budget!.waitForSlot(this.#onSlot);
     });
   }
+
+  /** The next waiter, taken off the queue (and the cluster's pending count). */
+  #nextWaiter(): Waiter | undefined {
+    const w = this.#waiters.shift();
+    if (w) this.#deps.budget?.queued(-1);
+    return w;
+  }
+
+  /** A connection of the cluster closed: open one for the next waiter if there is room. */
+  readonly #onSlot = (): void => {
+    const budget = this.#deps.budget!;
+    if (this.#closed || this.#waiters.length === 0) return;
+    if (this.#open >= this.#limits.maxConnections) return; // our own connections will serve
+    if (!budget.canOpen()) {
+      budget.waitForSlot(this.#onSlot);
+      return;
+    }
+    const waiter = this.#nextWaiter()!;
+    waiter.cancel?.onCancel(null);
+    this.#connect().then(waiter.resolve, waiter.reject);
+    if (this.#waiters.length > 0) budget.waitForSlot(this.#onSlot);
+  };
 
   /**
    * Sends one request on a pooled connection and returns the response head; the connection
@@ -158,10 +208,15 @@ export class H1Pool {
       this.#drop(conn);
       return;
     }
-    const waiter = this.#waiters.shift();
+    const waiter = this.#nextWaiter();
     if (waiter) {
       waiter.cancel?.onCancel(null);
       waiter.resolve(conn);
+      return;
+    }
+    // Another endpoint of the cluster waits for a connection slot: this one gives way.
+    if (this.#deps.budget?.contended) {
+      this.#drop(conn);
       return;
     }
     let entry = conn.poolEntry as Idle | null;
@@ -194,12 +249,15 @@ export class H1Pool {
   /** Closes idle connections and refuses new work; busy connections close on release. */
   close(): void {
     this.#closed = true;
+    this.#deps.budget?.unregister(this.#evictOneIdle);
     for (const e of this.#idle.splice(0)) {
       e.idle = false;
       e.timer!.cancel();
       this.#drop(e.conn);
     }
+    this.#deps.budget?.cancelWait(this.#onSlot);
     for (const w of this.#waiters.splice(0)) {
+      this.#deps.budget?.queued(-1);
       w.reject(new UpstreamError("no_healthy_upstream", `Endpoint ${this.#label()} was removed`));
     }
   }
@@ -218,17 +276,23 @@ export class H1Pool {
     conn.close();
     this.#open--;
     this.#deps.onConnections?.(-1);
-    // A slot freed up: open a connection for the next waiter.
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      waiter.cancel?.onCancel(null);
-      this.#connect().then(waiter.resolve, waiter.reject);
+    const budget = this.#deps.budget;
+    budget?.closed();
+    if (this.#waiters.length === 0) return;
+    // A slot freed up: open a connection for the next waiter (if the cluster has room).
+    if (budget !== undefined && !budget.canOpen()) {
+      budget.waitForSlot(this.#onSlot);
+      return;
     }
+    const waiter = this.#nextWaiter()!;
+    waiter.cancel?.onCancel(null);
+    this.#connect().then(waiter.resolve, waiter.reject);
   }
 
   async #connect(): Promise<H1Connection> {
     this.#open++;
     this.#deps.onConnections?.(1);
+    this.#deps.budget?.opened();
     const started = this.#deps.now();
     try {
       const conn = await connectWithTimeout(
@@ -245,6 +309,7 @@ export class H1Pool {
     } catch (err) {
       this.#open--;
       this.#deps.onConnections?.(-1);
+      this.#deps.budget?.closed();
       throw connectError(err, this.#label());
     }
   }

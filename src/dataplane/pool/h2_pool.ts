@@ -11,6 +11,7 @@ import type { H2Stream } from "../http2/h2_stream.ts";
 import { UpstreamError } from "../upstream_error.ts";
 import type { ExchangeTiming } from "./h1_connection.ts";
 import { connectError, type PoolLimits } from "./h1_pool.ts";
+import type { ConnectionBudget } from "./connection_budget.ts";
 
 /** What an HTTP/2 pool needs from its surroundings. */
 export interface H2PoolDeps {
@@ -24,6 +25,8 @@ export interface H2PoolDeps {
    */
   dial?: (addr: SocketAddress, timeoutMs: number) => Promise<H2ConnectionOptions["conn"]>;
   onConnections?: (delta: number) => void;
+  /** The cluster's limit on connections (`limits.max_connections`), shared by its pools. */
+  budget?: ConnectionBudget;
 }
 
 /**
@@ -146,6 +149,12 @@ export class H2Pool {
         `Every HTTP/2 connection to ${formatAddress(this.#addr)} is full`,
       );
     }
+    if (this.#deps.budget !== undefined && !this.#deps.budget.canOpen()) {
+      throw new UpstreamError(
+        "overflow",
+        `The cluster of ${formatAddress(this.#addr)} is at its limits.max_connections`,
+      );
+    }
     const started = this.#deps.now();
     this.#connecting = this.#connect();
     try {
@@ -159,13 +168,16 @@ export class H2Pool {
 
   async #connect(): Promise<H2Connection> {
     const label = formatAddress(this.#addr);
+    const budget = this.#deps.budget;
     let sock: H2ConnectionOptions["conn"];
+    budget?.opened();
     try {
       const d = this.#deps;
       sock = d.dial
         ? await d.dial(this.#addr, this.#limits.connectTimeoutMs)
         : await connectWithTimeout(this.#addr, this.#limits.connectTimeoutMs, d.wheel, d.connect);
     } catch (err) {
+      budget?.closed();
       throw connectError(err, label);
     }
     const conn = new H2Connection({
@@ -181,6 +193,7 @@ export class H2Pool {
       const i = this.#conns.indexOf(conn);
       if (i >= 0) this.#conns.splice(i, 1);
       this.#deps.onConnections?.(-1);
+      budget?.closed();
     });
     return conn;
   }
