@@ -24,14 +24,14 @@ import {
 } from "./config/mod.ts";
 import { Logger, type LogLevel, mathRng, systemClock } from "./core/mod.ts";
 import type { MembershipEvent } from "./discovery/gossip/swim_node.ts";
-import type { MembersView } from "./discovery/member_view.ts";
 import type { HostFacts } from "./runtime/membership.ts";
 import { Sidecar } from "./runtime/sidecar.ts";
 import { WorkerNode } from "./runtime/worker_node.ts";
 import type { DrainOptions, LifecycleHooks, Runnable } from "./runtime/lifecycle.ts";
 import { ConfigReloader } from "./runtime/config_reloader.ts";
 import { AppProcess, FORWARDED_SIGNALS } from "./runtime/app_process.ts";
-import { adminUrl, startGuarded } from "./runtime/hot_restart.ts";
+import { startGuarded } from "./runtime/hot_restart.ts";
+import { membersCommand } from "./runtime/members_command.ts";
 import { runDemo } from "./demo/mod.ts";
 import { CA_USAGE } from "./security/ca_usage.ts";
 
@@ -262,73 +262,6 @@ async function validate(files: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-/** Prints the members a running skiff sees, asking its admin API. */
-async function members(
-  configFile: string | undefined,
-  admin: string | undefined,
-  asJson: boolean,
-): Promise<number> {
-  let address = admin;
-  if (address === undefined) {
-    const config = await configOrReport(configFile);
-    if (!config) return 1;
-    if (!config.admin) {
-      console.error(
-        `skiff members: ${configFile ?? "the embedded default config"} has no admin server` +
-          " — give its address with --admin HOST:PORT",
-      );
-      return 1;
-    }
-    address = new URL(adminUrl(config.admin.address, "/")).host;
-  }
-  let res: Response;
-  try {
-    res = await fetch(`http://${address}/members`, { signal: AbortSignal.timeout(5000) });
-  } catch (err) {
-    console.error(
-      `skiff members: cannot reach the admin API at ${address} (${(err as Error).message})` +
-        " — is skiff running there?",
-    );
-    return 1;
-  }
-  const body = await res.text();
-  if (!res.ok) {
-    console.error(`skiff members: ${address} answered ${res.status}: ${body.trim()}`);
-    return 1;
-  }
-  if (asJson) {
-    console.log(body.trimEnd());
-    return 0;
-  }
-  let view: MembersView;
-  try {
-    view = JSON.parse(body);
-  } catch {
-    console.error(`skiff members: ${address} did not answer with JSON — is it skiff's admin API?`);
-    return 1;
-  }
-  console.log(formatMembers(view));
-  return 0;
-}
-
-/** The members as an aligned table, this node marked with `*`. */
-function formatMembers(view: MembersView): string {
-  const rows = [["NAME", "ADDRESS", "STATE", "INCARNATION", "SERVICES"]];
-  for (const m of view.members) {
-    rows.push([
-      (m.name === view.self ? "* " : "  ") + m.name,
-      m.address,
-      m.state,
-      String(m.incarnation),
-      m.services.map((s) => `${s.name}:${s.port}`).join(",") || "-",
-    ]);
-  }
-  rows[0][0] = "  " + rows[0][0];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
-  return `cluster ${view.cluster}, seen from ${view.self}\n` + lines.join("\n");
-}
-
 async function schema(out: string | undefined): Promise<number> {
   const text = JSON.stringify(configJsonSchema(), null, 2) + "\n";
   if (out) await Deno.writeTextFile(out, text);
@@ -395,7 +328,12 @@ async function main(args: string[]): Promise<number> {
         hotRestart: values["hot-restart"] ?? false,
       });
     case "members":
-      return await members(values.config, values.admin, values.json ?? false);
+      return await membersCommand(values.admin, values.json ?? false, {
+        loadConfig: () => configOrReport(values.config),
+        source: values.config ?? "the embedded default config",
+        print: (line) => console.log(line),
+        error: stderr,
+      });
     case "validate":
       return await validate(positionals);
     case "demo":
