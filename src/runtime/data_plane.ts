@@ -12,13 +12,11 @@ import { HttpProxy } from "../dataplane/http/proxy.ts";
 import {
   type Forwarder,
   hasPolicy,
-  type PolicyEvents,
   PolicyForwarder,
   type RoutePolicy,
   routePolicy,
 } from "../dataplane/http/route_policies.ts";
 import type { RouteConfig } from "../config/schema.ts";
-import type { BreakerState } from "../dataplane/resilience/circuit_breaker.ts";
 import { TokenBucket } from "../dataplane/resilience/token_bucket.ts";
 import { shadowCheck, type ShadowReport, shadowSummary } from "../dataplane/shadow_check.ts";
 import { RouteHandler } from "../dataplane/http/route_handler.ts";
@@ -27,6 +25,8 @@ import { Listener } from "../dataplane/listener.ts";
 import { H1Pool, type PoolLimits } from "../dataplane/pool/h1_pool.ts";
 import { H2Pool } from "../dataplane/pool/h2_pool.ts";
 import { SharedPools } from "../dataplane/pool/shared_pools.ts";
+import { addressKey, clusterChanges, sameJson, sameSocket } from "../config/diff.ts";
+import { type ResilienceMetrics, resilienceMetrics } from "./resilience_metrics.ts";
 import { ConnectionBudget } from "../dataplane/pool/connection_budget.ts";
 import { DataplaneStats } from "../dataplane/stats.ts";
 import type { Counter } from "../telemetry/counter.ts";
@@ -568,32 +568,6 @@ function lOf(config: Config, name: string): ListenerConfig {
   return config.listeners.find((l) => l.name === name)!;
 }
 
-function addressKey(l: ListenerConfig): string {
-  return `${l.address.hostname}|${l.address.port}`;
-}
-
-/** True when a listener can keep its socket: same address, same TLS mode. */
-function sameSocket(a: ListenerConfig, b: ListenerConfig): boolean {
-  // Port 0 asks the kernel for any port: a reload keeps the one it got.
-  return addressKey(a) === addressKey(b) && a.tls.mode === b.tls.mode;
-}
-
-/** Clusters by what a reload does to them. */
-function clusterChanges(prev: Config, next: Config): PlaneChanges["clusters"] {
-  const before = new Map(prev.clusters.map((c) => [c.name, JSON.stringify(c)]));
-  const out = { added: [] as string[], removed: [] as string[], changed: [] as string[] };
-  const kept: string[] = [];
-  for (const c of next.clusters) {
-    const b = before.get(c.name);
-    if (b === undefined) out.added.push(c.name);
-    else if (b !== JSON.stringify(c)) out.changed.push(c.name);
-    else kept.push(c.name);
-  }
-  const names = new Set(next.clusters.map((c) => c.name));
-  for (const c of prev.clusters) if (!names.has(c.name)) out.removed.push(c.name);
-  return { ...out, kept };
-}
-
 function poolLimits(c: ClusterConfig): PoolLimits {
   return {
     maxConnections: c.pool.max_connections,
@@ -612,71 +586,4 @@ function staticEndpoints(c: ClusterConfig): EndpointSpec[] {
     labels: e.labels,
     spiffeId: e.spiffe_id,
   }));
-}
-
-/** The metrics and log lines of breakers, rate limits, faults and fallbacks. */
-interface ResilienceMetrics {
-  events: PolicyEvents;
-  /** Counts a request (TCP: a connection) a listener's rate limit refused. */
-  listenerLimited(listener: string): void;
-  /** The transition callback of breaker `name` (`scope`: cluster or route). */
-  breaker(
-    scope: string,
-    name: string,
-  ): (from: BreakerState, to: BreakerState, why: string) => void;
-}
-
-const BREAKER_STATES: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
-
-function resilienceMetrics(registry: MetricsRegistry, log: Logger): ResilienceMetrics {
-  const limited = registry.counter(
-    "skiff_rate_limited",
-    "Requests (TCP: connections) refused by a local rate limit, by listener and route.",
-    ["listener", "route"],
-  );
-  const faults = registry.counter(
-    "skiff_faults_injected",
-    "Faults injected by routes, by listener, route and kind (delay, abort).",
-    ["listener", "route", "kind"],
-  );
-  const fallbacks = registry.counter(
-    "skiff_fallbacks",
-    "Failures answered by a route's fallback, by listener, route and failure reason.",
-    ["listener", "route", "reason"],
-  );
-  const state = registry.gauge(
-    "skiff_circuit_breaker_state",
-    "Circuit breaker state: 0 closed, 1 open, 2 half-open; by scope (cluster, route) and name.",
-    ["scope", "name"],
-  );
-  const transitions = registry.counter(
-    "skiff_circuit_breaker_transitions",
-    "Circuit breaker state changes, by scope, name and the state entered.",
-    ["scope", "name", "to"],
-  );
-  return {
-    events: {
-      rateLimited: (ex) => limited.labels(ex.listener, ex.route).inc(),
-      faultInjected: (ex, kind) => faults.labels(ex.listener, ex.route, kind).inc(),
-      fallback: (ex, reason) => fallbacks.labels(ex.listener, ex.route, reason).inc(),
-    },
-    listenerLimited: (listener) => limited.labels(listener, "").inc(),
-    breaker: (scope, name) => {
-      state.labels(scope, name).set(0);
-      return (from, to, why) => {
-        state.labels(scope, name).set(BREAKER_STATES[to]);
-        transitions.labels(scope, name, to).inc();
-        log[to === "open" ? "warn" : "info"]("circuit breaker " + to.replace("_", "-"), {
-          scope,
-          name,
-          from,
-          why,
-        });
-      };
-    },
-  };
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
