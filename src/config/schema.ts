@@ -370,8 +370,9 @@ const ClusterLimits = z.strictObject({
   max_requests: z.number().int().min(1).default(1024).describe(
     "Requests in flight to the cluster; beyond it, 503 overflow.",
   ),
-  max_retries: z.number().int().min(0).default(3).describe(
-    "Retries in flight to the cluster; beyond it, no more retries.",
+  max_retries: z.number().int().min(0).optional().describe(
+    "Retries in flight to the cluster, beyond which none is made; absent: the retry budget " +
+      "alone limits them (as in Envoy, where a retry budget overrides max_retries).",
   ),
 });
 

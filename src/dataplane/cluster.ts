@@ -218,7 +218,8 @@ export class ClusterRuntime {
 
   /** True when the retry budget and `limits.max_retries` allow one more retry now (counts a refusal). */
   retryBudgetAllows(): boolean {
-    if (this.activeRetries >= this.config.limits.max_retries) {
+    const max = this.config.limits.max_retries;
+    if (max !== undefined && this.activeRetries >= max) {
       this.counters.retryBudgetExhausted.inc();
       return false;
     }
