@@ -13,7 +13,7 @@ import type { MembersView } from "../discovery/member_view.ts";
 import { DataPlane } from "./data_plane.ts";
 import { meshFor, openIdentity, secureFor } from "./identity.ts";
 import type { Membership, MembershipDeps } from "./membership.ts";
-import { GossipResolvers, startMembership } from "./start_membership.ts";
+import { GossipResolvers, startGossip } from "./start_membership.ts";
 import type { Runnable, StartOptions } from "./lifecycle.ts";
 import { reloadFailure, restartNeeded, withRestartSections } from "./reload_sections.ts";
 
@@ -202,14 +202,19 @@ export class Sidecar implements Runnable {
 
   async #startMembership(predecessor?: MembersView): Promise<void> {
     const d = this.#deps;
-    this.membership = await startMembership(this.config, {
-      ...d,
-      registry: this.registry,
-      host: d.membership?.host,
-      onEvent: d.membership?.onEvent,
-      spiffeId: this.identity?.current().id.toString(),
-    }, predecessor);
-    if (this.membership) this.#gossip.follow(this.membership);
+    this.membership = await startGossip(
+      this.config,
+      {
+        clock: d.clock,
+        rng: d.rng,
+        log: d.log,
+        registry: this.registry,
+        membership: d.membership,
+        spiffeId: this.identity?.current().id.toString(),
+      },
+      this.#gossip,
+      predecessor,
+    );
   }
 
   #startAdmin(): void {

@@ -47,6 +47,32 @@ export function successorOptions(predecessor: MembersView): MembershipOptions {
 }
 
 /**
+ * Starts membership (see `startMembership`) as the sidecar and the node of Workers both do:
+ * with their registry and SVID, then lets `gossip` follow it.
+ */
+export async function startGossip(
+  config: Config,
+  deps: Omit<MembershipDeps, "host" | "onEvent" | "spiffeId"> & {
+    membership?: Pick<MembershipDeps, "host" | "onEvent">;
+    spiffeId?: string;
+  },
+  gossip: GossipResolvers,
+  predecessor?: MembersView,
+): Promise<Membership | undefined> {
+  const membership = await startMembership(config, {
+    clock: deps.clock,
+    rng: deps.rng,
+    log: deps.log,
+    registry: deps.registry,
+    host: deps.membership?.host,
+    onEvent: deps.membership?.onEvent,
+    spiffeId: deps.spiffeId,
+  }, predecessor);
+  if (membership) gossip.follow(membership);
+  return membership;
+}
+
+/**
  * The resolvers of a config's gossip-discovered clusters, one per service, usable before
  * membership runs: a hot restart serves its clusters before it may bind the gossip port (the
  * old process holds it until it hands over). Each starts from `seed` — the old process's

@@ -22,7 +22,7 @@ import {
 } from "../telemetry/mod.ts";
 import { Ring, SharedWasm, StatsBlock } from "../wasm/mod.ts";
 import type { Membership, MembershipDeps } from "./membership.ts";
-import { GossipResolvers, startMembership } from "./start_membership.ts";
+import { GossipResolvers, startGossip } from "./start_membership.ts";
 import type { MembersView } from "../discovery/member_view.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import { openIdentity } from "./identity.ts";
@@ -303,17 +303,19 @@ export class WorkerNode implements Runnable {
 
   async #startMembership(predecessor?: MembersView): Promise<void> {
     const d = this.#deps;
-    this.membership = await startMembership(this.config, {
-      clock: d.clock,
-      rng: d.rng ?? mathRng,
-      log: d.log,
-      registry: this.registry,
-      host: d.membership?.host,
-      onEvent: d.membership?.onEvent,
-      spiffeId: this.identity?.current().id.toString(),
-    }, predecessor);
-    // The resolvers' watchers (see `start`) send the Workers each change from now on.
-    if (this.membership) this.#gossip.follow(this.membership);
+    this.membership = await startGossip(
+      this.config,
+      {
+        clock: d.clock,
+        rng: d.rng ?? mathRng,
+        log: d.log,
+        registry: this.registry,
+        membership: d.membership,
+        spiffeId: this.identity?.current().id.toString(),
+      },
+      this.#gossip,
+      predecessor,
+    );
   }
 
   #startAdmin(): void {

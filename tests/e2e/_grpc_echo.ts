@@ -52,7 +52,8 @@ const definition = protoLoader.loadSync(
   new URL("./testdata/echo.proto", import.meta.url).pathname,
   { keepCase: true, defaults: true },
 );
-const Echo = (grpc.loadPackageDefinition(definition) as unknown as {
+/** The test Echo service (client constructor and service definition). */
+export const Echo = (grpc.loadPackageDefinition(definition) as unknown as {
   skiff: { test: { Echo: EchoClientConstructor & { service: grpc.ServiceDefinition } } };
 }).skiff.test.Echo;
 
@@ -135,13 +136,7 @@ export async function startEchoServer(): Promise<EchoServer> {
     },
   };
   server.addService(Echo.service, impl);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (err, p) => err ? reject(err) : resolve(p),
-    )
-  );
+  const port = await bindInsecure(server);
   const close = () => {
     server.forceShutdown();
     return Promise.resolve();
@@ -202,6 +197,17 @@ export function readAll<T>(
     stream.on("error", () => {}); // the status carries the failure
     stream.on("status", (status: grpc.StatusObject) => resolve({ messages, status }));
   });
+}
+
+/** Binds `server` in cleartext on a free loopback port; resolves with the port. */
+export function bindInsecure(server: grpc.Server): Promise<number> {
+  return new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      "127.0.0.1:0",
+      grpc.ServerCredentials.createInsecure(),
+      (err, p) => err ? reject(err) : resolve(p),
+    )
+  );
 }
 
 export { grpc };

@@ -1,7 +1,6 @@
 // A gRPC stream and a WebSocket that outlive the route and cluster they were opened on: a
 // reload of a real skiff child process does not touch them.
 import assert from "node:assert/strict";
-import * as protoLoader from "@grpc/proto-loader";
 import {
   freePort,
   spawnSkiff,
@@ -10,7 +9,15 @@ import {
   waitFor,
   within,
 } from "../_harness/mod.ts";
-import { echoClient, type EchoReply, type EchoRequest, grpc, readAll } from "./_grpc_echo.ts";
+import {
+  bindInsecure,
+  Echo,
+  echoClient,
+  type EchoReply,
+  type EchoRequest,
+  grpc,
+  readAll,
+} from "./_grpc_echo.ts";
 import { OPTS, reloaded, withTempDir } from "./_lifecycle.ts";
 
 interface StreamServer {
@@ -22,14 +29,6 @@ interface StreamServer {
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
-
-const Echo = (grpc.loadPackageDefinition(
-  protoLoader.loadSync(new URL("./testdata/echo.proto", import.meta.url).pathname, {
-    keepCase: true,
-    defaults: true,
-  }),
-) as unknown as { skiff: { test: { Echo: { service: grpc.ServiceDefinition } } } }).skiff.test
-  .Echo;
 
 /**
  * Starts an Echo server named `name`: ServerStream answers `name:text-0` at once and keeps
@@ -51,13 +50,7 @@ async function startStreamServer(name: string): Promise<StreamServer> {
       call.on("end", () => call.end());
     },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      grpc.ServerCredentials.createInsecure(),
-      (err, p) => err ? reject(err) : resolve(p),
-    )
-  );
+  const port = await bindInsecure(server);
   const close = () => {
     server.forceShutdown();
     return Promise.resolve();

@@ -223,3 +223,18 @@ Deno.test("resilience: a changed cluster keeps its breaker when the breaker's se
   assert.equal((await get(s)).headers.get("x-skiff-error"), "circuit_open", "still open");
   assert.equal(up.requests.length, 2);
 });
+
+Deno.test("resilience: an injected abort answers a gRPC call with the configured gRPC status", async () => {
+  await using up = startHttpUpstream("up");
+  await using s = await startSidecar(config(
+    up.port,
+    "        fault: { abort: { http_status: 503, grpc_status: 8, percentage: 100 } }",
+  ));
+  const grpc = await get(s, "/pkg.Svc/Call", { "content-type": "application/grpc" });
+  assert.equal(grpc.status, 200);
+  assert.equal(grpc.headers.get("grpc-status"), "8");
+  assert.equal(grpc.headers.get("x-skiff-error"), "fault_abort");
+  const plain = await get(s);
+  assert.equal(plain.status, 503);
+  assert.equal(up.requests.length, 0);
+});

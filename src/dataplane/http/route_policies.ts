@@ -12,7 +12,7 @@ import {
 import type { Rng } from "../../core/rng.ts";
 import { grpcStatusForFailure, isGrpc } from "./grpc.ts";
 import { localReply } from "./local_reply.ts";
-import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
+import { getHeader, type ProxyRequest, type ProxyResponse, removeHeader } from "./message.ts";
 import { callSucceeded, downstreamFailed } from "./proxy.ts";
 import { CompiledRoute } from "./router.ts";
 
@@ -209,7 +209,8 @@ function faultAbort(
   if (grpcStatus !== undefined) {
     ex.grpcStatus = String(grpcStatus);
     const res = localReply("fault_abort", message, true);
-    res.headers[3] = String(grpcStatus); // grpc-status, after content-type
+    removeHeader(res.headers, "grpc-status");
+    res.headers.push("grpc-status", String(grpcStatus));
     return res;
   }
   const res = localReply("fault_abort", message, false);
