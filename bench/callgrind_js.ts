@@ -11,7 +11,10 @@
  * (PID is on the dump's `pid:` line.) Prints the top N functions (default 60) by self
  * instructions per request (REQUESTS: the requests in the dump, default 10000, the script's
  * N). Names are approximate: V8 reuses the addresses of freed code. `??? [deno]` is Rust,
- * V8's C++ and GC, which have no symbols.
+ * V8's C++ and GC, which have no symbols. With `--callers NAME_PART` it also lists the calls
+ * into functions whose name contains NAME_PART, by caller, with their inclusive cost.
+ * Builtins and the runtime's C++ are attributed unreliably here (shared trampolines mix the
+ * inclusive costs of different calls): bench/native_profile.sh gives their shares natively.
  */
 
 interface Range {
@@ -20,9 +23,13 @@ interface Range {
   name: string;
 }
 
-const [dump, mapFile, topArg, reqArg] = Deno.args;
+const callersAt = Deno.args.indexOf("--callers");
+const callersOf = callersAt >= 0 ? Deno.args[callersAt + 1] : undefined;
+const [dump, mapFile, topArg, reqArg] = callersAt >= 0
+  ? Deno.args.filter((_, i) => i !== callersAt && i !== callersAt + 1)
+  : Deno.args;
 if (!dump || !mapFile) {
-  console.error("usage: callgrind_js.ts DUMP PERF_MAP [TOP] [REQUESTS]");
+  console.error("usage: callgrind_js.ts DUMP PERF_MAP [TOP] [REQUESTS] [--callers NAME_PART]");
   Deno.exit(2);
 }
 const top = Number(topArg ?? 60);
@@ -62,6 +69,9 @@ let fn = "";
 let obj = "";
 const objs = new Map<string, string>();
 let afterCall = false;
+let callee = "";
+/** Inclusive cost of calls into functions named like `callersOf`, by caller and callee. */
+const calls = new Map<string, number>();
 function named(map: Map<string, string>, spec: string): string {
   const m = /^\((\d+)\)(?: (.*))?$/.exec(spec);
   if (!m) return spec;
@@ -83,8 +93,11 @@ for (const line of (await Deno.readTextFile(dump)).split("\n")) {
   }
   if (line.startsWith("cfn=") || line.startsWith("cob=")) {
     // keep the compression tables complete
-    if (line.startsWith("cfn=")) named(names, line.slice(4));
-    else named(objs, line.slice(4));
+    if (line.startsWith("cfn=")) {
+      callee = named(names, line.slice(4));
+      const a = /^0x([0-9a-f]+)/.exec(callee);
+      if (a) callee = lookup(parseInt(a[1], 16)) ?? "???";
+    } else named(objs, line.slice(4));
     continue;
   }
   if (line.startsWith("calls=")) {
@@ -95,6 +108,10 @@ for (const line of (await Deno.readTextFile(dump)).split("\n")) {
   if (!c) continue;
   if (afterCall) {
     afterCall = false;
+    if (callersOf !== undefined && callee.includes(callersOf)) {
+      const key = `${fn}  ->  ${callee}`;
+      calls.set(key, (calls.get(key) ?? 0) + Number(c[2]));
+    }
     continue;
   }
   const cost = Number(c[2]);
@@ -109,4 +126,10 @@ for (const [name, cost] of rows.slice(0, top)) {
       (100 * cost / total).toFixed(1).padStart(5)
     }%  ${name}`,
   );
+}
+if (callersOf !== undefined) {
+  console.log(`\ncalls into functions named like "${callersOf}" (inclusive, per request):`);
+  for (const [edge, cost] of [...calls].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${String(Math.round(cost / requests)).padStart(7)}  ${edge}`);
+  }
 }
