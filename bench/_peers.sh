@@ -1,5 +1,5 @@
-# Shared by bench/proxy_vs_peers.sh and bench/instr_per_request.sh (sourced, not run): the
-# upstream and the skiff config both benchmarks measure against.
+# Shared by the bench/*.sh scripts (sourced, not run): the upstream, the skiff config and the
+# nginx proxy they measure against.
 
 # upstream_conf WORK PORT: one nginx worker answering a fixed 20-byte body, in WORK/upstream.conf.
 upstream_conf() {
@@ -22,6 +22,20 @@ listeners:
 clusters:
   - name: upstream
     endpoints: [{ address: 127.0.0.1:$4 }]
+EOF
+}
+
+# nginx_proxy_conf WORK PORT UPSTREAM_PORT: nginx as the proxy in bench/proxy_vs_peers.sh (one
+# worker, upstream keepalive), in one process (master_process off: valgrind and perf see it all),
+# in WORK/nginx.conf.
+nginx_proxy_conf() {
+  cat >"$1/nginx.conf" <<EOF
+worker_processes 1; daemon off; master_process off; pid $1/nginx.pid; error_log $1/nginx.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000;
+  upstream up { server 127.0.0.1:$3; keepalive 128; keepalive_requests 1000000; }
+  server { listen 127.0.0.1:$2;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 EOF
 }
 

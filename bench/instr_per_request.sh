@@ -70,15 +70,7 @@ wait_http "http://127.0.0.1:$UP/" 10
 
 # --- the proxies, each on $PROXY --------------------------------------------------------------
 skiff_conf "$WORK/skiff.yaml" "$PROXY" "$ADMIN" "$UP"
-# nginx as in bench/proxy_vs_peers.sh, in one process (master_process off) for valgrind.
-cat >"$WORK/nginx.conf" <<EOF
-worker_processes 1; daemon off; master_process off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
-  upstream up { server 127.0.0.1:$UP; keepalive 128; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:$PROXY;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-EOF
+nginx_proxy_conf "$WORK" "$PROXY" "$UP"
 
 command_of() { # target -> the command line that runs it
   case $1 in

@@ -43,14 +43,7 @@ case $TARGET in
     --log-level warn >"$WORK/proxy.out" 2>&1 & ;;
   deno-l4) $DENO run --v8-flags=--perf-basic-prof --allow-net bench/l4_relay.ts "$PROXY" "$UP" \
     >"$WORK/proxy.out" 2>&1 & ;;
-  nginx) cat >"$WORK/nginx.conf" <<NGINX
-worker_processes 1; daemon off; master_process off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
-  upstream up { server 127.0.0.1:$UP; keepalive 128; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:$PROXY;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-NGINX
+  nginx) nginx_proxy_conf "$WORK" "$PROXY" "$UP"
     nginx -c "$WORK/nginx.conf" -p "$WORK" >"$WORK/proxy.out" 2>&1 & ;;
   *) echo "unknown TARGET $TARGET (skiff, deno-l4 or nginx)" >&2; exit 1 ;;
 esac

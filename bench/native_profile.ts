@@ -112,7 +112,7 @@ if (turnsFile) {
   };
   if (running.length > 0 && blocked.length > 0) {
     console.log(`\nevent loop, ${running.length} turns:`);
-    row("  running JavaScript between waits:", running);
-    row("  blocked in epoll_wait:           ", blocked);
+    row("  running between waits:   ", running);
+    row("  blocked in epoll_wait:   ", blocked);
   }
 }

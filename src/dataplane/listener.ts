@@ -5,7 +5,7 @@ import type { ConfigVersion, ListenerVersion } from "./config_version.ts";
 import { type Detected, detectProtocol } from "./detect.ts";
 import { Exchange, type ExchangeSink, type PeerIdentity } from "./exchange.ts";
 import type { MeshDialer } from "./mesh/mesh_dialer.ts";
-import type { SecureAcceptor, SecureConn } from "./mesh/secure_acceptor.ts";
+import type { ConnectionGate, SecureAcceptor, SecureConn } from "./mesh/secure_acceptor.ts";
 import type { HttpHandler } from "./http/handler.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse } from "./http/message.ts";
 import { isGrpc } from "./http/grpc.ts";
@@ -39,7 +39,7 @@ export interface ListenerDeps {
   /** Bind with SO_REUSEPORT (several processes or Workers on one port). */
   reusePort?: boolean;
   /** Binds the acceptor of a `tls.mode: mtls` listener (required for those). */
-  secure?: (config: ListenerConfig) => Promise<SecureAcceptor>;
+  secure?: (config: ListenerConfig, gate?: ConnectionGate) => Promise<SecureAcceptor>;
   /** Opens mutual-TLS hops to clusters with `tls.mode: mtls`. */
   mesh?: MeshDialer;
   /** Counts a request (TCP: a connection) the listener's `rate_limit` refused. */
@@ -159,7 +159,12 @@ export class Listener {
   async start(): Promise<void> {
     if (this.config.tls.mode === "mtls") {
       if (!this.#d.secure) throw new Error(`listener "${this.config.name}" needs an identity`);
-      this.#secure = await this.#d.secure(this.config);
+      // `max_connections` counts TLS connections from before their handshake: at the limit a
+      // connection is closed unanswered (counted as overflow) instead of costing a handshake.
+      this.#secure = await this.#d.secure(this.config, {
+        maxConnections: () => this.config.limits.max_connections,
+        onOverflow: () => this.#d.events.onOverflow(),
+      });
       this.#accepting = this.#acceptSecure(this.#secure);
       return;
     }

@@ -1,5 +1,5 @@
 import type { ClusterConfig, Config, ListenerConfig } from "../config/schema.ts";
-import type { SecureAcceptor } from "../dataplane/mesh/secure_acceptor.ts";
+import type { ConnectionGate, SecureAcceptor } from "../dataplane/mesh/secure_acceptor.ts";
 import { AuthzPolicy } from "../security/authz.ts";
 import { type Clock, type Logger, type Rng, TimerWheel } from "../core/mod.ts";
 import { type EndpointSpec, type Resolver, StaticResolver } from "../discovery/mod.ts";
@@ -56,7 +56,7 @@ export interface DataPlaneIdentity {
   /** Opens the hops of clusters with `tls.mode: mtls`; required when any cluster has it. */
   mesh?: MeshDialer;
   /** Binds listeners with `tls.mode: mtls`; required when any listener has it. */
-  secure?: (listener: ListenerConfig) => Promise<SecureAcceptor>;
+  secure?: (listener: ListenerConfig, gate?: ConnectionGate) => Promise<SecureAcceptor>;
 }
 
 /** What a reload did to listeners and clusters (see `ReloadOutcome.changes`). */

@@ -1,7 +1,7 @@
 import type { Config, ListenerConfig } from "../config/schema.ts";
 import type { Clock, Logger } from "../core/mod.ts";
 import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
-import type { SecureAcceptor } from "../dataplane/mesh/secure_acceptor.ts";
+import type { ConnectionGate, SecureAcceptor } from "../dataplane/mesh/secure_acceptor.ts";
 import type { SvidSource } from "../security/svid_source.ts";
 import type { MetricsRegistry } from "../telemetry/mod.ts";
 
@@ -61,7 +61,7 @@ export async function secureFor(
   config: Config,
   identity: SvidSource | undefined,
   deps: { registry: MetricsRegistry; log: Logger; reusePort?: boolean },
-): Promise<((l: ListenerConfig) => Promise<SecureAcceptor>) | undefined> {
+): Promise<((l: ListenerConfig, gate?: ConnectionGate) => Promise<SecureAcceptor>) | undefined> {
   const mtls = config.listeners.find((l) => l.tls.mode === "mtls");
   if (!mtls) return undefined;
   if (!identity) throw new Error(`listener "${mtls.name}" uses mtls but no identity is loaded`);
@@ -71,9 +71,10 @@ export async function secureFor(
     "Mutual-TLS handshakes refused (no or untrusted client certificate, not an SVID, …).",
     ["listener", "reason"],
   );
-  return (l) =>
+  return (l, gate) =>
     listenSecure(l, identity, {
       reusePort: deps.reusePort,
+      gate,
       onRefused: (reason, remote) => {
         refused.labels(l.name, reason).inc();
         deps.log.debug("mtls handshake refused", { listener: l.name, reason, remote });

@@ -10,6 +10,7 @@ import {
   writeSvidFiles,
 } from "../../src/security/mod.ts";
 import { startHttpUpstream, startSidecar, type TestSidecar, waitFor } from "../_harness/mod.ts";
+import { metric, metricsText } from "./_admin_api.ts";
 import { testCa, testSvid } from "../security/_fixtures.ts";
 import { rawProvider } from "../security/_tls_peers.ts";
 
@@ -316,4 +317,59 @@ Deno.test("mesh: rotating the server's SVID mid-traffic fails no request; new ha
     await Deno.remove(webDir, { recursive: true });
     await Deno.remove(accessLog);
   }
+});
+
+/** A TLS connection to an mTLS listener: the socket once its handshake is done, or why not. */
+function meshConnect(port: number, svid: IssuedSvid): Promise<tls.TLSSocket | string> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: "127.0.0.1",
+      port,
+      ...connectOptions(rawProvider(svid), { expect: SpiffeId.parse(API), alpn: ["http/1.1"] }),
+    });
+    socket.on("secureConnect", () => resolve(socket));
+    socket.on("error", (e) => resolve(`error: ${e.message}`));
+    socket.on("close", () => resolve("closed"));
+  });
+}
+
+Deno.test("mesh: an mTLS listener at max_connections closes a connection before its handshake", async () => {
+  const dir = await svidDir(await testSvid(ca, "/ns/prod/sa/api"));
+  const web = await testSvid(ca, "/ns/prod/sa/web");
+  await using app = startHttpUpstream("app");
+  await using s = await startSidecar(`admin: { address: "127.0.0.1:0" }
+listeners:
+  - name: mesh-in
+    address: 127.0.0.1:0
+    tls: { mode: mtls }
+    limits: { max_connections: 1 }
+    routes: [{ cluster: app }]
+clusters:
+  - name: app
+    endpoints: [{ address: "127.0.0.1:${app.port}" }]
+identity: { dir: "${dir}" }
+`);
+  const port = s.port("mesh-in");
+  const held = await meshConnect(port, web);
+  assert.ok(typeof held !== "string", `the first connection: ${held}`);
+  try {
+    const second = await meshConnect(port, web);
+    assert.equal(typeof second, "string", "the second connection got no handshake");
+    await waitFor(
+      "the overflow on /metrics",
+      async () =>
+        (await metric(s, "skiff_errors_total", { listener: "mesh-in", reason: "overflow" })) === 1,
+    );
+    // Closed at the limit, not a refused handshake.
+    assert.ok(!(await metricsText(s.adminUrl)).includes("skiff_mtls_refused_total{"));
+  } finally {
+    held.destroy();
+  }
+  // Once the first one is gone, there is room again.
+  await waitFor("a connection after the first closed", async () => {
+    const next = await meshConnect(port, web);
+    if (typeof next === "string") return false;
+    next.destroy();
+    return true;
+  });
 });

@@ -1,8 +1,10 @@
+import type net from "node:net";
 import tls from "node:tls";
 import type { SocketAddress } from "../../config/address.ts";
 import { SocketConn } from "../../net/socket_conn.ts";
 import { peerSpiffeId, serverOptions, type SvidProvider } from "../../security/mtls.ts";
 import type { SpiffeId } from "../../security/spiffe_id.ts";
+import type { ConnectionGate } from "./secure_acceptor.ts";
 
 /** An accepted mutual-TLS connection: bytes, plus who is on the other side. */
 export interface MtlsConn {
@@ -25,6 +27,8 @@ export interface MtlsAcceptorOptions {
   reusePort?: boolean;
   /** Told of every refused handshake, with a reason fit for a metric label. */
   onRefused?: (reason: string, remote: string) => void;
+  /** The listener's connection limit, checked before the handshake (none when absent). */
+  gate?: ConnectionGate;
 }
 
 /**
@@ -41,6 +45,8 @@ export interface MtlsAcceptorOptions {
 export class MtlsAcceptor {
   readonly #server: tls.Server;
   readonly #ready: MtlsConn[] = [];
+  /** TCP connections open: in their handshake, waiting in `#ready`, or handed out. */
+  #open = 0;
   #waiting: ((c: MtlsConn | null) => void) | null = null;
   #closed = false;
 
@@ -61,6 +67,20 @@ export class MtlsAcceptor {
     });
     const acceptor = new MtlsAcceptor(server);
     const refused = (reason: string, remote: string) => opts.onRefused?.(reason, remote);
+    // Connections closed at the gate: their handshake's failure is not a refused handshake.
+    const gated = new WeakSet<object>();
+    // Every TCP connection, before its handshake gets anywhere (the TLS layer has only wrapped
+    // it): at the limit it is closed unanswered; otherwise it counts until its socket closes.
+    server.on("connection", (raw: net.Socket) => {
+      if (opts.gate && acceptor.#open >= opts.gate.maxConnections()) {
+        gated.add(raw);
+        opts.gate.onOverflow();
+        raw.destroy();
+        return;
+      }
+      acceptor.#open++;
+      raw.once("close", () => acceptor.#open--);
+    });
     server.on("secureConnection", (socket: tls.TLSSocket) => {
       const remote = `${socket.remoteAddress}:${socket.remotePort}`;
       const peer = peerSpiffeId(socket);
@@ -79,6 +99,7 @@ export class MtlsAcceptor {
       acceptor.#push({ conn: new SocketConn(socket), peer, alpn: socket.alpnProtocol ?? false });
     });
     server.on("tlsClientError", (err: Error & { code?: string }, socket: tls.TLSSocket) => {
+      if (gated.has((socket as { _parent?: object })._parent ?? socket)) return;
       refused(refusalReason(err), `${socket.remoteAddress}:${socket.remotePort}`);
     });
     return new Promise((resolve, reject) => {
@@ -95,6 +116,11 @@ export class MtlsAcceptor {
   get addr(): Deno.NetAddr {
     const a = this.#server.address() as { address: string; port: number };
     return { transport: "tcp", hostname: a.address, port: a.port };
+  }
+
+  /** TCP connections open: in their handshake, accepted, or handed out and not yet closed. */
+  get connections(): number {
+    return this.#open;
   }
 
   /** The next accepted connection, or null once closed. */

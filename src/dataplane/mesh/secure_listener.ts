@@ -1,7 +1,7 @@
 import type { ListenerConfig } from "../../config/schema.ts";
 import type { SvidProvider } from "../../security/mtls.ts";
 import { MtlsAcceptor } from "./mtls_acceptor.ts";
-import type { SecureAcceptor } from "./secure_acceptor.ts";
+import type { ConnectionGate, SecureAcceptor } from "./secure_acceptor.ts";
 
 /** ALPN of a TCP mesh hop. */
 export const MESH_TCP_ALPN = "skiff-tcp";
@@ -16,7 +16,11 @@ export const MESH_TCP_ALPN = "skiff-tcp";
 export async function listenSecure(
   l: ListenerConfig,
   source: SvidProvider,
-  opts: { reusePort?: boolean; onRefused?: (reason: string, remote: string) => void },
+  opts: {
+    reusePort?: boolean;
+    onRefused?: (reason: string, remote: string) => void;
+    gate?: ConnectionGate;
+  },
 ): Promise<SecureAcceptor> {
   const acceptor = await MtlsAcceptor.listen({
     address: l.address,
@@ -24,6 +28,7 @@ export async function listenSecure(
     alpn: l.protocol === "tcp" ? [MESH_TCP_ALPN] : ["h2", "http/1.1"],
     reusePort: opts.reusePort,
     onRefused: opts.onRefused,
+    gate: opts.gate,
   });
   return {
     get addr() {

@@ -127,6 +127,43 @@ for (
   });
 }
 
+Deno.test("mesh hop: at the gate's limit a connection is closed before its handshake", async () => {
+  const refusals: string[] = [];
+  let limit = 2;
+  let overflows = 0;
+  const server = await MtlsAcceptor.listen({
+    address: LOOPBACK,
+    source: api,
+    alpn: ["h2"],
+    onRefused: (reason) => refusals.push(reason),
+    gate: { maxConnections: () => limit, onOverflow: () => overflows++ },
+  });
+  const open: { close(): void }[] = [];
+  try {
+    // Two connections open (one still waiting in the acceptor, never taken): the limit.
+    open.push((await callApi(server.addr.port, 10_000)).conn);
+    open.push((await callApi(server.addr.port, 10_000)).conn);
+    await waitFor("both connections counted", () => server.connections === 2);
+    const first = (await server.accept())!;
+    // A third gets no handshake at all: no certificate of ours, no refused handshake.
+    await assert.rejects(callApi(server.addr.port, 10_000));
+    await waitFor("the overflow to be counted", () => overflows === 1);
+    assert.deepEqual(refusals, [], "closed at the limit, not a refused handshake");
+    assert.equal(server.connections, 2);
+    // Our side of a connection closing frees its place.
+    first.conn.close();
+    await waitFor("the closed connection to leave the count", () => server.connections === 1);
+    open.push((await callApi(server.addr.port, 10_000)).conn);
+    // A reload raising the limit applies to the next connection.
+    limit = 3;
+    open.push((await callApi(server.addr.port, 10_000)).conn);
+    assert.equal(overflows, 1);
+  } finally {
+    for (const c of open) c.close();
+    server.close();
+  }
+});
+
 Deno.test("mesh hop: a peer that never finishes the handshake times out; a closed port fails", async () => {
   const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const held: Deno.Conn[] = [];
