@@ -24,6 +24,8 @@ export class FramedStream implements MessageStream {
   readonly #reader: ConnReader;
   readonly #clock: Clock;
   readonly #max: number;
+  /** The limit of the next frame read: `firstMax` for the first one, then `#max`. */
+  #nextMax: number;
   readonly #queue: Uint8Array[] = [];
   readonly #waiters: Waiter[] = [];
   #writes: Promise<void> = Promise.resolve();
@@ -39,13 +41,22 @@ export class FramedStream implements MessageStream {
    * @param clock times `receive` deadlines
    * @param maxMessageBytes the largest frame accepted or sent
    * @param onClose called once when `close()` is first called
+   * @param firstMax the largest first frame accepted from the peer (an accepted stream's
+   *   hello: a stranger must not make us buffer a full-size frame before it says who it is)
    */
-  constructor(conn: Deno.Conn, clock: Clock, maxMessageBytes: number, onClose?: () => void) {
+  constructor(
+    conn: Deno.Conn,
+    clock: Clock,
+    maxMessageBytes: number,
+    onClose?: () => void,
+    firstMax = maxMessageBytes,
+  ) {
     this.#conn = conn;
     this.#onClose = onClose;
     this.#reader = new ConnReader(conn, 16 * 1024);
     this.#clock = clock;
     this.#max = maxMessageBytes;
+    this.#nextMax = Math.min(firstMax, maxMessageBytes);
   }
 
   /** Writes `message` as one frame; rejects once the stream failed or was closed. */
@@ -152,11 +163,13 @@ export class FramedStream implements MessageStream {
       }
     }
     const len = new DataView(r.buf.buffer, r.buf.byteOffset + r.start, HEADER).getUint32(0);
-    if (len > this.#max) {
+    const max = this.#nextMax;
+    if (len > max) {
       throw new RangeError(
-        `The peer sent a frame of ${len} bytes, above the limit of ${this.#max}; raise maxMessageBytes on both ends if that is legitimate`,
+        `The peer sent a frame of ${len} bytes, above the limit of ${max}; raise maxMessageBytes on both ends if that is legitimate`,
       );
     }
+    this.#nextMax = this.#max;
     while (r.available < HEADER + len) {
       if (await r.fill(HEADER + len) === 0) {
         throw new Error(`The peer closed the stream in the middle of a ${len}-byte frame`);

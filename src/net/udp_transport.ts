@@ -42,6 +42,8 @@ export interface UdpTransportStats {
   badHellos: number;
 }
 
+/** The longest hello (the connecting node's `host:port`) an accepted stream may start with. */
+const MAX_HELLO_BYTES = 300;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const BIND_ATTEMPTS = 20;
@@ -214,13 +216,15 @@ export class UdpTransport implements Transport {
     })();
   }
 
-  #adopt(conn: Deno.TcpConn): FramedStream {
+  /** @param firstMax the largest first frame taken from the peer (see `FramedStream`) */
+  #adopt(conn: Deno.TcpConn, firstMax?: number): FramedStream {
     conn.setNoDelay(true);
     const stream: FramedStream = new FramedStream(
       conn,
       this.#opts.clock,
       this.#opts.maxMessageBytes,
       () => this.#streams.delete(stream),
+      firstMax,
     );
     this.#streams.add(stream);
     return stream;
@@ -257,7 +261,8 @@ export class UdpTransport implements Transport {
         if (this.#closing || err instanceof Deno.errors.BadResource) return;
         continue; // e.g. the peer reset before accept: wait for the next one
       }
-      this.#greet(this.#adopt(conn));
+      // The first frame is the peer's hello (its host:port): nothing bigger is read first.
+      this.#greet(this.#adopt(conn, MAX_HELLO_BYTES));
     }
   }
 
@@ -265,7 +270,7 @@ export class UdpTransport implements Transport {
     let from: string | null = null;
     try {
       const hello = await stream.receive(this.#opts.helloTimeoutMs);
-      if (hello && hello.length <= 300) from = dec.decode(hello);
+      if (hello) from = dec.decode(hello);
     } catch {
       // Timed out or failed: counted below as a bad hello.
     }

@@ -79,6 +79,38 @@ Deno.test("UdpTransport: bad input is counted, never thrown", async () => {
   }
 });
 
+Deno.test("UdpTransport: an accepted stream announcing a big first frame is closed before its body", async () => {
+  // A stranger's hello is a host:port: the announcement of a 4 MB frame ends the stream at
+  // once, without waiting for (or buffering) the body, well before the hello timeout.
+  const t = await UdpTransport.listen({ maxMessageBytes: 8 << 20, helloTimeoutMs: 60_000 });
+  try {
+    t.onStream(() => assert.fail("a stream without a valid hello must not reach the handler"));
+    const raw = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: Number(t.address.split(":")[1]),
+    });
+    await raw.write(new Uint8Array([0, 0x3d, 0x09, 0x00])); // 4,000,000 bytes follow (they do not)
+    assert.equal(await within(raw.read(new Uint8Array(8)), 5000, "server closing"), null);
+    raw.close();
+    await waitFor("the bad hello counted", () => t.stats.badHellos === 1, 5000);
+    // A peer's own hello passes, and later frames may use the whole limit.
+    const u = await UdpTransport.listen({ maxMessageBytes: 8 << 20 });
+    try {
+      const accepted = new Promise<MessageStream>((r) => t.onStream((_, s) => r(s)));
+      const out = await u.connect(t.address, 5000);
+      const into = await within(accepted, 5000, "accepted stream");
+      await out.send(new Uint8Array(100_000));
+      assert.equal((await into.receive(5000))?.length, 100_000);
+      out.close();
+      into.close();
+    } finally {
+      await u.close();
+    }
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("UdpTransport: listen rejects a maxPacketBytes no datagram can carry", async () => {
   await assert.rejects(UdpTransport.listen({ maxPacketBytes: 70_000 }), RangeError);
 });
