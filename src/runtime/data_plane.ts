@@ -1,37 +1,22 @@
 import type { ClusterConfig, Config, ListenerConfig } from "../config/schema.ts";
 import type { ConnectionGate, SecureAcceptor } from "../dataplane/mesh/secure_acceptor.ts";
-import { AuthzPolicy } from "../security/authz.ts";
 import { type Clock, type Logger, type Rng, TimerWheel } from "../core/mod.ts";
-import { type EndpointSpec, type Resolver, StaticResolver } from "../discovery/mod.ts";
+import type { Resolver } from "../discovery/mod.ts";
 import type { MeshDialer } from "../dataplane/mesh/mesh_dialer.ts";
-import { ClusterRuntime, type PoolFactory } from "../dataplane/cluster.ts";
+import type { ClusterRuntime } from "../dataplane/cluster.ts";
 import { type ClusterView, clusterView } from "../dataplane/cluster_view.ts";
-import { ConfigVersion, type ListenerVersion } from "../dataplane/config_version.ts";
-import { HeadRing } from "../dataplane/http/head_ring.ts";
-import { HttpProxy } from "../dataplane/http/proxy.ts";
-import {
-  type Forwarder,
-  hasPolicy,
-  PolicyForwarder,
-  type RoutePolicy,
-  routePolicy,
-} from "../dataplane/http/route_policies.ts";
-import type { RouteConfig } from "../config/schema.ts";
-import { TokenBucket } from "../dataplane/resilience/token_bucket.ts";
+import type { ConfigVersion } from "../dataplane/config_version.ts";
 import { shadowCheck, type ShadowReport, shadowSummary } from "../dataplane/shadow_check.ts";
-import { RouteHandler } from "../dataplane/http/route_handler.ts";
-import { Router } from "../dataplane/http/router.ts";
 import { Listener } from "../dataplane/listener.ts";
-import { H1Pool, type PoolLimits } from "../dataplane/pool/h1_pool.ts";
-import { H2Pool } from "../dataplane/pool/h2_pool.ts";
 import { SharedPools } from "../dataplane/pool/shared_pools.ts";
-import { addressKey, clusterChanges, sameJson, sameSocket } from "../config/diff.ts";
+import { clusterChanges } from "../config/diff.ts";
 import { type ResilienceMetrics, resilienceMetrics } from "./resilience_metrics.ts";
-import { ConnectionBudget } from "../dataplane/pool/connection_budget.ts";
 import { DataplaneStats } from "../dataplane/stats.ts";
-import type { Counter } from "../telemetry/counter.ts";
 import type { AccessLogSink, MetricsRegistry } from "../telemetry/mod.ts";
 import type { ReloadOutcome } from "../control/lifecycle.ts";
+import { EndpointPools } from "./_endpoint_pools.ts";
+import { planListeners } from "./_listener_plan.ts";
+import { VersionBuilder } from "./_version_builder.ts";
 
 /** What a data plane needs from whoever runs it (the sidecar or a data-plane Worker). */
 export interface DataPlaneDeps {
@@ -94,36 +79,18 @@ export class DataPlane {
   readonly #deps: DataPlaneDeps;
   readonly #wheel: TimerWheel;
   readonly #pools: SharedPools;
-  readonly #denied: (listener: string) => Counter;
-  /** How many live versions use each cluster runtime; it closes at zero. */
-  readonly #clusterUses = new Map<ClusterRuntime, number>();
+  /** Builds the versions, carrying over what a reload leaves unchanged. */
+  readonly #versions: VersionBuilder;
   /** Listeners removed or rebound by a reload, still finishing their connections. */
   readonly #draining = new Set<Listener>();
   #identity: DataPlaneIdentity = {};
   /** The config to start with, until `start` builds its version. */
   readonly #initial: Config;
   #current: ConfigVersion | undefined;
-  #nextId = 1;
-  #liveVersions = 0;
   #drainRun: Promise<void> | undefined;
-  /** Recent request heads, while the current version has `reload.shadow` on. */
-  #heads: HeadRing | undefined;
   /** The last shadow check's report (`/config/diff`). */
   #shadow: ShadowReport | undefined;
-  /** Policies and limits a version was built with, taken as current once it is (`#commit`). */
-  readonly #pendingPolicies = new WeakMap<
-    object,
-    { policyKeys: Map<string, RoutePolicy>; limitKeys: Map<string, TokenBucket> }
-  >();
-  readonly #policiesOf = new WeakMap<ConfigVersion, object>();
-  /** The head ring each version records into (the current one's becomes `#heads`). */
-  readonly #headsOf = new WeakMap<ConfigVersion, HeadRing | undefined>();
   #stopped = false;
-  /** Each cluster's `limits` on connections and pending requests, by cluster name. */
-  readonly #budgets = new Map<string, ConnectionBudget>();
-  /** Route policies and listener rate limits by what they were built from, kept across reloads. */
-  #policies = new Map<string, RoutePolicy>();
-  #listenerLimits = new Map<string, TokenBucket>();
   readonly #metrics: ResilienceMetrics;
 
   constructor(config: Config, deps: DataPlaneDeps) {
@@ -135,15 +102,32 @@ export class DataPlane {
       "Requests (TCP: connections) an authorization policy denied, by listener.",
       ["listener"],
     );
-    this.#denied = (l) => denied.labels(l);
     deps.registry.gaugeFn(
       "skiff_config_versions_live",
       "Config versions still held (the current one plus older ones requests still use).",
-      () => this.#liveVersions,
+      () => this.#versions.live,
     );
-    this.#pools = new SharedPools(this.#createPool);
+    const endpoints = new EndpointPools({
+      clock: deps.clock,
+      log: deps.log,
+      wheel: this.#wheel,
+      mesh: () => this.#identity.mesh,
+    });
+    this.#pools = new SharedPools(endpoints.create);
     this.#initial = config;
     this.#metrics = resilienceMetrics(deps.registry, deps.log);
+    this.#versions = new VersionBuilder({
+      clock: deps.clock,
+      rng: deps.rng,
+      log: deps.log,
+      resolver: deps.resolver,
+      wheel: this.#wheel,
+      stats: this.stats,
+      metrics: this.#metrics,
+      denied: (l) => denied.labels(l),
+      pools: this.#pools.factory,
+      budget: (c) => endpoints.budget(c),
+    });
   }
 
   /** The current config. */
@@ -180,8 +164,8 @@ export class DataPlane {
   async start(identity: DataPlaneIdentity = {}): Promise<void> {
     this.#identity = identity;
     // Built now, not earlier: discovery (gossip membership) starts before the data plane.
-    const first = this.#current = this.#build(this.#initial, undefined);
-    this.#commit(first);
+    const first = this.#current = this.#versions.build(this.#initial, undefined);
+    this.#versions.commit(first);
     try {
       for (const l of first.config.listeners) {
         this.listeners.push(await this.#bind(first, l.name));
@@ -211,9 +195,9 @@ export class DataPlane {
     if (!prev) throw new Error("the data plane is not started");
     this.#checkIdentity(config);
     let shadow: ShadowReport | undefined;
-    if (prev.config.reload.shadow && this.#heads && opts.shadow !== false) {
+    if (prev.config.reload.shadow && this.#versions.heads && opts.shadow !== false) {
       shadow = this.#shadow = shadowCheck(
-        this.#heads.heads(),
+        this.#versions.heads.heads(),
         prev.config,
         config,
         prev.config.reload.guards,
@@ -221,35 +205,16 @@ export class DataPlane {
       this.#deps.log[shadow.ok ? "info" : "warn"](shadowSummary(shadow));
       if (!shadow.ok) throw new ShadowRefusedError(shadow);
     }
-    const next = this.#build(config, prev);
+    const next = this.#versions.build(config, prev);
     const changes = clusterChanges(prev.config, config);
-    const lc = { added: [] as string[], removed: [] as string[], rebound: [] as string[] };
-    const kept: Listener[] = [];
-    const leaving: Listener[] = [];
-    const toBind: string[] = [];
-    const byName = new Map(this.listeners.map((l) => [l.name, l]));
-    for (const l of config.listeners) {
-      const old = byName.get(l.name);
-      if (old && sameSocket(old.config, l)) kept.push(old);
-      else {
-        if (old) leaving.push(old);
-        (old ? lc.rebound : lc.added).push(l.name);
-        toBind.push(l.name);
-      }
-    }
-    const names = new Set(config.listeners.map((l) => l.name));
-    for (const l of this.listeners) {
-      if (!names.has(l.name)) {
-        leaving.push(l);
-        lc.removed.push(l.name);
-      }
-    }
+    // Which listeners keep their sockets, which are bound anew (now, or once an outgoing
+    // listener let go of their address) and which drain.
+    const { changes: lc, kept, leaving, now, later } = planListeners(
+      this.listeners,
+      config,
+      this.#deps.reusePort,
+    );
     // New sockets first, so that a port that cannot be bound leaves everything as it was.
-    // A socket whose address an outgoing listener still holds waits for it (unless both can
-    // share it with SO_REUSEPORT).
-    const held = new Set(leaving.map((l) => addressKey(l.config)));
-    const now = toBind.filter((n) => this.#deps.reusePort || !held.has(addressKey(lOf(config, n))));
-    const later = toBind.filter((n) => !now.includes(n));
     const bound: Listener[] = [];
     try {
       for (const n of now) bound.push(await this.#bind(next, n));
@@ -274,7 +239,7 @@ export class DataPlane {
     this.listeners.splice(0, this.listeners.length, ...kept, ...bound);
     this.listeners.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
     this.#current = next;
-    this.#commit(next);
+    this.#versions.commit(next);
     prev.release();
     return {
       listeners: { ...lc, kept: kept.map((l) => l.name) },
@@ -389,201 +354,4 @@ export class DataPlane {
     });
     return listener;
   }
-
-  /**
-   * Makes what `version` was built with the state the next version starts from: its head
-   * ring, its route policies and listener limits (a version that is refused leaves them).
-   */
-  #commit(version: ConfigVersion): void {
-    this.#heads = this.#headsOf.get(version);
-    const built = this.#pendingPolicies.get(this.#policiesOf.get(version) ?? {});
-    if (built) {
-      this.#policies = built.policyKeys;
-      this.#listenerLimits = built.limitKeys;
-    }
-  }
-
-  /** Builds a version of `config`, carrying over the unchanged clusters of `prev`. */
-  #build(config: Config, prev: ConfigVersion | undefined): ConfigVersion {
-    const d = this.#deps;
-    const clusters = new Map<string, ClusterRuntime>();
-    try {
-      for (const c of config.clusters) {
-        this.#budget(c).setLimits(c.limits.max_connections, c.limits.max_pending_requests);
-        const old = prev?.clusters.get(c.name);
-        const runtime = old && JSON.stringify(old.config) === JSON.stringify(c)
-          ? old
-          : new ClusterRuntime(c, d.resolver?.(c) ?? new StaticResolver(staticEndpoints(c)), {
-            rng: d.rng,
-            clock: d.clock,
-            pools: this.#pools.factory,
-            counters: this.stats.clusterCounters(c.name),
-            breaker: old && sameJson(old.config.circuit_breaker, c.circuit_breaker)
-              ? old.breaker
-              : undefined,
-            onBreakerTransition: c.circuit_breaker && this.#metrics.breaker("cluster", c.name),
-            log: d.log,
-          });
-        if (old && runtime !== old) {
-          runtime.adoptPools(old);
-          runtime.adoptHealth(old);
-        }
-        clusters.set(c.name, runtime);
-        this.#clusterUses.set(runtime, (this.#clusterUses.get(runtime) ?? 0) + 1);
-      }
-    } catch (err) {
-      // A cluster that cannot be built (gossip discovery while gossip is off): undo.
-      this.#unuse(clusters.values());
-      throw err;
-    }
-    const core = new HttpProxy({
-      clusters,
-      clock: d.clock,
-      wheel: this.#wheel,
-      rng: d.rng,
-      log: d.log,
-    });
-    const policies = new Map<RouteConfig, RoutePolicy>();
-    const policyKeys = new Map<string, RoutePolicy>();
-    const limits = new Map<string, TokenBucket>();
-    const limitKeys = new Map<string, TokenBucket>();
-    for (const l of config.listeners) {
-      l.routes.forEach((r, i) => {
-        if (!hasPolicy(r)) return;
-        // Same listener, same route: the same breaker and bucket, so a reload keeps their state.
-        const key = JSON.stringify([l.name, i, r]);
-        const p = this.#policies.get(key) ?? routePolicy(r, i, {
-          clock: d.clock,
-          rng: d.rng,
-          onTransition: r.circuit_breaker &&
-            this.#metrics.breaker("route", `${l.name}/${r.name ?? `route_${i}`}`),
-        });
-        policyKeys.set(key, p);
-        policies.set(r, p);
-      });
-      if (l.rate_limit) {
-        const key = JSON.stringify([l.name, l.rate_limit]);
-        const bucket = this.#listenerLimits.get(key) ??
-          new TokenBucket(l.rate_limit, () => d.clock.monotonic());
-        limitKeys.set(key, bucket);
-        limits.set(l.name, bucket);
-      }
-    }
-    this.#pendingPolicies.set(policies, { policyKeys, limitKeys });
-    const proxy: Forwarder = policies.size === 0 ? core : new PolicyForwarder(core, policies, {
-      clock: d.clock,
-      wheel: this.#wheel,
-      events: this.#metrics.events,
-    });
-    // The ring changes only with the version that asks for it (see `#commitHeads`).
-    const r = config.reload;
-    const heads = !r.shadow
-      ? undefined
-      : this.#heads?.capacity === r.shadow_requests
-      ? this.#heads
-      : new HeadRing(r.shadow_requests);
-    const listeners = new Map<string, ListenerVersion>();
-    for (const l of config.listeners) {
-      const routes = new Map(
-        l.routes.flatMap((r) => r.authz ? [[r, new AuthzPolicy(r.authz.rules)] as const] : []),
-      );
-      const denied = this.#denied(l.name);
-      const authz = l.authz || routes.size > 0
-        ? {
-          policy: l.authz && new AuthzPolicy(l.authz.rules),
-          routes,
-          onDenied: () => denied.inc(),
-        }
-        : undefined;
-      const router = new Router(l.routes);
-      const handler = new RouteHandler(router, proxy, this.stats, d.log, authz, heads);
-      listeners.set(l.name, { config: l, handler, authz, rateLimit: limits.get(l.name) });
-    }
-    this.#liveVersions++;
-    // The data plane holds the version while it is the current one.
-    const version = new ConfigVersion(
-      this.#nextId++,
-      config,
-      clusters,
-      listeners,
-      (v) => this.#dispose(v),
-    ).retain();
-    this.#headsOf.set(version, heads);
-    this.#policiesOf.set(version, policies);
-    return version;
-  }
-
-  /** A version nobody holds: closes the clusters no other live version uses. */
-  #dispose(v: ConfigVersion): void {
-    this.#liveVersions--;
-    this.#unuse(v.clusters.values());
-  }
-
-  /** One version less uses each of `runtimes`; those no version uses any more close. */
-  #unuse(runtimes: Iterable<ClusterRuntime>): void {
-    for (const runtime of runtimes) {
-      const uses = (this.#clusterUses.get(runtime) ?? 1) - 1;
-      if (uses > 0) {
-        this.#clusterUses.set(runtime, uses);
-        continue;
-      }
-      this.#clusterUses.delete(runtime);
-      runtime.close();
-    }
-  }
-
-  /** The connection budget of cluster `c` (by name: shared by its versions and pools). */
-  #budget(c: ClusterConfig): ConnectionBudget {
-    let b = this.#budgets.get(c.name);
-    if (!b) {
-      b = new ConnectionBudget(c.limits.max_connections, c.limits.max_pending_requests);
-      this.#budgets.set(c.name, b);
-    }
-    return b;
-  }
-
-  /** Builds the pool of one endpoint (shared across versions by `SharedPools`). */
-  readonly #createPool: PoolFactory = (ep, c) => {
-    const d = this.#deps;
-    const now = () => d.clock.monotonic();
-    const budget = this.#budget(c);
-    if (c.tls.mode === "mtls") {
-      const mesh = this.#identity.mesh;
-      if (!mesh) throw new Error(`cluster "${c.name}" uses mtls but no identity is loaded`);
-      return new H2Pool(ep.address, poolLimits(c), {
-        wheel: this.#wheel,
-        now,
-        log: d.log,
-        dial: (_addr, timeoutMs) => mesh.dial(ep, c, timeoutMs),
-        budget,
-      });
-    }
-    return c.protocol === "http2"
-      ? new H2Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now, log: d.log, budget })
-      : new H1Pool(ep.address, poolLimits(c), { wheel: this.#wheel, now, budget });
-  };
-}
-
-function lOf(config: Config, name: string): ListenerConfig {
-  return config.listeners.find((l) => l.name === name)!;
-}
-
-function poolLimits(c: ClusterConfig): PoolLimits {
-  return {
-    maxConnections: c.pool.max_connections,
-    maxPendingRequests: c.pool.max_pending_requests,
-    maxRequestsPerConnection: c.pool.max_requests_per_connection,
-    idleTimeoutMs: c.pool.idle_timeout,
-    connectTimeoutMs: c.connect_timeout,
-  };
-}
-
-/** A cluster's configured endpoints as discovery describes them. */
-function staticEndpoints(c: ClusterConfig): EndpointSpec[] {
-  return c.endpoints.map((e) => ({
-    address: e.address,
-    weight: e.weight,
-    labels: e.labels,
-    spiffeId: e.spiffe_id,
-  }));
 }
