@@ -1,27 +1,28 @@
-import type { RouteConfig } from "../../config/schema.ts";
 import type { Clock, Timer } from "../../core/clock.ts";
-import { TimeoutError } from "../../core/abort.ts";
-import { Cancel } from "../../core/cancel.ts";
+import type { Cancel } from "../../core/cancel.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Rng } from "../../core/rng.ts";
 import type { TimerWheel } from "../../core/timer_wheel.ts";
-import { requestId } from "../../core/ids.ts";
 import type { Host } from "../balance/host.ts";
 import type { ClusterRuntime } from "../cluster.ts";
-import type { Exchange, ExchangeEndHook } from "../exchange.ts";
+import type { Exchange } from "../exchange.ts";
 import { backoffDelay } from "../resilience/backoff.ts";
 import { retriableFailure, retriableStatus } from "../resilience/retry_policy.ts";
 import { type FailureReason, UpstreamError } from "../upstream_error.ts";
-import { type Body, bufferBody, BufferedBody } from "./body.ts";
+import type { BufferedBody } from "./body.ts";
 import { DeadlineBody } from "./deadline_body.ts";
 import { isGrpc, parseGrpcTimeout } from "./grpc.ts";
 import { localReply } from "./local_reply.ts";
-import { ReplayBody } from "./replay_body.ts";
+import type { ReplayBody } from "./replay_body.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse, removeHeader } from "./message.ts";
 import type { CompiledRoute } from "./router.ts";
+import { Attempt, attemptTimedOut } from "./_attempt.ts";
+import { callSucceeded, downstreamFailed } from "./_call_outcome.ts";
+import { prepareRequest } from "./_forwarding_headers.ts";
+import { replayable, stillReplayable } from "./_retry_body.ts";
 
-/** Largest request body buffered in memory so that the request can be retried. */
-export const MAX_RETRY_BODY = 64 * 1024;
+export { callSucceeded, downstreamFailed } from "./_call_outcome.ts";
+export { MAX_RETRY_BODY } from "./_retry_body.ts";
 
 /** What the proxy core needs. */
 export interface ProxyDeps {
@@ -30,49 +31,6 @@ export interface ProxyDeps {
   wheel: TimerWheel;
   rng: Rng;
   log: Logger;
-}
-
-/**
- * One attempt at sending a request upstream. It is also the exchange's end hook once its
- * response is the one sent downstream (no closure per request).
- */
-class Attempt implements ExchangeEndHook {
-  /** The response counts as a success for the host's statistics. */
-  ok = false;
-  /** Cancels the upstream request when the attempt's timeout passes. */
-  readonly cancel = new Cancel();
-  /** The attempt's timeout in milliseconds, and whether it is the per-try one. */
-  tryMs = Infinity;
-  perTry = false;
-
-  constructor(
-    readonly host: Host,
-    readonly cluster: ClusterRuntime,
-    readonly retry: boolean,
-    readonly ex: Exchange,
-    readonly clock: Clock,
-  ) {}
-
-  /** Releases the host's and cluster's in-flight slot and records the latency. */
-  end(ok: boolean): void {
-    const ex = this.ex;
-    const now = ex.end || ex.upstreamFirstByte || this.clock.monotonic();
-    const latency = (ex.upstreamFirstByte || now) - ex.upstreamStart;
-    this.host.end(now, latency, ok);
-    this.cluster.active--;
-    if (this.retry) this.cluster.activeRetries--;
-  }
-
-  exchangeEnded(): void {
-    this.end(this.ok);
-  }
-}
-
-/** The timer callback of an attempt's timeout (one function for all attempts). */
-function attemptTimedOut(a: Attempt): void {
-  a.cancel.cancel(
-    new TimeoutError(a.perTry ? "per-try timeout" : "route timeout", Math.round(a.tryMs)),
-  );
 }
 
 /**
@@ -374,98 +332,4 @@ export class HttpProxy {
     });
     return localReply(reason, message, grpc);
   }
-}
-
-/**
- * A body that a retry can send again: a known length up to `MAX_RETRY_BODY` is buffered
- * first; a body of unknown length (chunked, HTTP/2, gRPC streams) is forwarded as it
- * arrives and recorded while it stays within the limit.
- */
-async function replayable(body: Body): Promise<BufferedBody | ReplayBody | null> {
-  if (body instanceof BufferedBody) return body;
-  if (body.length > MAX_RETRY_BODY) return null;
-  if (body.length < 0) return ReplayBody.record(body, MAX_RETRY_BODY);
-  return await bufferBody(body, MAX_RETRY_BODY);
-}
-
-/** False once a recorded body has grown past what was kept for a retry. */
-function stillReplayable(replay: BufferedBody | ReplayBody | null): boolean {
-  return !(replay instanceof ReplayBody) || replay.replayable;
-}
-
-/** Forwarding headers and the route's header mutations. */
-function prepareRequest(req: ProxyRequest, cfg: RouteConfig, ex: Exchange): void {
-  const h = req.headers;
-  for (const name of cfg.request_headers_to_remove) removeHeader(h, name);
-  for (const add of cfg.request_headers_to_add) {
-    if (!add.append) removeHeader(h, add.name);
-    h.push(add.name, add.value);
-  }
-  let xff: string | undefined;
-  let proto = false;
-  let rid: string | undefined;
-  for (let i = 0; i < h.length; i += 2) {
-    const n = h[i];
-    if (n.charCodeAt(0) !== 120) continue; // x-
-    if (n === "x-forwarded-for") {
-      xff = xff === undefined ? h[i + 1] : xff + ", " + h[i + 1];
-      h.splice(i, 2);
-      i -= 2;
-    } else if (n === "x-forwarded-proto") proto = true;
-    else if (n === "x-request-id") rid = h[i + 1];
-    else if (n === "x-forwarded-client-cert") {
-      // Only skiff vouches for a client certificate: a client's own claim is dropped.
-      h.splice(i, 2);
-      i -= 2;
-    }
-  }
-  if (ex.peer) h.push("x-forwarded-client-cert", ex.peer.xfcc);
-  const ip = remoteIp(ex.remote);
-  h.push("x-forwarded-for", xff === undefined ? ip : xff + ", " + ip);
-  if (!proto) h.push("x-forwarded-proto", req.scheme);
-  if (rid === undefined) {
-    rid = requestId();
-    h.push("x-request-id", rid);
-  }
-  ex.requestId = rid;
-  ex.forwardedFor = xff ?? "";
-}
-
-// Client IPs by `ip:port` address: every request on a connection has the same address
-// string (its hash is cached), so a lookup is cheaper than cutting the string again.
-const remoteIps = new Map<string, string>();
-
-function remoteIp(remote: string): string {
-  let ip = remoteIps.get(remote);
-  if (ip === undefined) {
-    const colon = remote.lastIndexOf(":");
-    ip = remote.startsWith("[")
-      ? remote.slice(1, remote.indexOf("]"))
-      : colon > 0
-      ? remote.slice(0, colon)
-      : remote;
-    if (remoteIps.size >= 4096) remoteIps.clear(); // bounded: addresses come and go
-    remoteIps.set(remote, ip);
-  }
-  return ip;
-}
-
-/** gRPC statuses that count as a failed call (Envoy maps them to 500, 503 and 504). */
-const GRPC_FAILURES = new Set(["2", "4", "13", "14"]);
-
-/**
- * Whether a response counts as a successful call for circuit breakers: below 500, not a
- * failure skiff generated, and for gRPC not a trailers-only UNKNOWN, DEADLINE_EXCEEDED,
- * INTERNAL or UNAVAILABLE. (Statuses in trailers come after the head and are not seen.)
- */
-export function callSucceeded(res: ProxyResponse, grpc: boolean): boolean {
-  if (res.status >= 500 || res.error !== undefined) return false;
-  if (!grpc) return true;
-  const gs = getHeader(res.headers, "grpc-status");
-  return gs === undefined || !GRPC_FAILURES.has(gs);
-}
-
-/** True when the request's body failed on the client's side (it went away, or timed out). */
-export function downstreamFailed(req: ProxyRequest | undefined): boolean {
-  return (req?.body as { failure?: unknown } | null | undefined)?.failure !== undefined;
 }
