@@ -1,50 +1,22 @@
 import type { ListenerConfig } from "../config/schema.ts";
-import { type Clock, Drain, type Logger, type TimerWheel } from "../core/mod.ts";
+import { Drain } from "../core/mod.ts";
 import { ConnReader } from "../net/conn_reader.ts";
+import { classifyConnection } from "./_classify_connection.ts";
+import { addrText, closeQuietly } from "./_conn_util.ts";
+import type { ListenerDeps } from "./_listener_deps.ts";
+import { serveTcp } from "./_serve_tcp.ts";
 import type { ConfigVersion, ListenerVersion } from "./config_version.ts";
-import { type Detected, detectProtocol } from "./detect.ts";
-import { Exchange, type ExchangeSink, type PeerIdentity } from "./exchange.ts";
-import type { MeshDialer } from "./mesh/mesh_dialer.ts";
-import type { ConnectionGate, SecureAcceptor, SecureConn } from "./mesh/secure_acceptor.ts";
+import type { Exchange, PeerIdentity } from "./exchange.ts";
+import type { SecureAcceptor, SecureConn } from "./mesh/secure_acceptor.ts";
 import type { HttpHandler } from "./http/handler.ts";
 import { getHeader, type ProxyRequest, type ProxyResponse } from "./http/message.ts";
 import { isGrpc } from "./http/grpc.ts";
 import { rateLimitedReply } from "./http/route_policies.ts";
 import { H1ServerConnection } from "./http/h1_server.ts";
 import { serveH2 } from "./http/h2_server.ts";
-import { proxyTcp } from "./tcp/tcp_proxy.ts";
-import type { Duplex } from "./tcp/tunnel.ts";
 
-/** Counters a listener reports. */
-export interface ListenerEvents {
-  /** A connection was accepted (+1) or ended (-1). */
-  onConnection(delta: number): void;
-  /** A connection was refused because `max_connections` was reached. */
-  onOverflow(): void;
-  /** A malformed request was rejected. */
-  onMalformed(reason: string): void;
-  /** A connection was closed by a timeout (`idle`, `request_headers`, `request`). */
-  onTimeout(which: string): void;
-  /** The protocol a connection was detected as. */
-  onDetected(protocol: Detected): void;
-}
-
-/** Collaborators of a listener. */
-export interface ListenerDeps {
-  clock: Clock;
-  wheel: TimerWheel;
-  log: Logger;
-  sink: ExchangeSink;
-  events: ListenerEvents;
-  /** Bind with SO_REUSEPORT (several processes or Workers on one port). */
-  reusePort?: boolean;
-  /** Binds the acceptor of a `tls.mode: mtls` listener (required for those). */
-  secure?: (config: ListenerConfig, gate?: ConnectionGate) => Promise<SecureAcceptor>;
-  /** Opens mutual-TLS hops to clusters with `tls.mode: mtls`. */
-  mesh?: MeshDialer;
-  /** Counts a request (TCP: a connection) the listener's `rate_limit` refused. */
-  onRateLimited?: () => void;
-}
+export { addrText } from "./_conn_util.ts";
+export type { ListenerDeps, ListenerEvents } from "./_listener_deps.ts";
 
 const OVERFLOW = new TextEncoder().encode(
   "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nx-skiff-error: overflow\r\n" +
@@ -268,19 +240,19 @@ export class Listener {
     const reader = new ConnReader(conn, 8 * 1024);
     if (this.config.protocol === "tcp") {
       this.#d.events.onDetected("tcp");
-      return await this.#serveTcp(conn, reader, remote, c.peer);
+      return await serveTcp(this.#d, this.name, this.#version, conn, reader, remote, c.peer);
     }
     const kind = c.alpn === "h2"
       ? "http2"
       : c.alpn === "http/1.1"
       ? "http1"
-      : await this.#classify(conn, reader);
+      : await classifyConnection(conn, reader, this.config, this.#d);
     this.#d.events.onDetected(kind);
     if (kind === "http2") return await this.#serveHttp2(conn, reader, remote, c.peer);
     if (kind === "http1" || kind === "tcp") {
       return await this.#serveHttp1(conn, reader, remote, c.peer);
     }
-    return this.#closeQuietly(conn);
+    return closeQuietly(conn);
   }
 
   #refuse(conn: Deno.TcpConn): void {
@@ -298,7 +270,7 @@ export class Listener {
     } catch { /* closed already */ }
     const remote = addrText(conn.remoteAddr);
     const reader = new ConnReader(conn, 8 * 1024);
-    const kind = await this.#classify(conn, reader);
+    const kind = await classifyConnection(conn, reader, this.config, this.#d);
     this.#d.events.onDetected(kind);
     switch (kind) {
       case "http1":
@@ -306,47 +278,9 @@ export class Listener {
       case "http2":
         return await this.#serveHttp2(conn, reader, remote);
       case "tcp":
-        return await this.#serveTcp(conn, reader, remote);
+        return await serveTcp(this.#d, this.name, this.#version, conn, reader, remote);
       default:
-        return this.#closeQuietly(conn);
-    }
-  }
-
-  /** Decides the protocol of a new connection; `more` means the client went away. */
-  async #classify(conn: Deno.TcpConn, reader: ConnReader): Promise<Detected> {
-    const cfg = this.config;
-    if (cfg.protocol === "tcp") return "tcp";
-    if (cfg.protocol === "auto" && cfg.detection.server_first_ports.includes(cfg.address.port)) {
-      return "tcp";
-    }
-    const timeoutMs = cfg.protocol === "auto"
-      ? cfg.detection.timeout
-      : cfg.timeouts.request_headers;
-    let timedOut = false;
-    const expired = Promise.withResolvers<undefined>();
-    const timer = this.#d.wheel.schedule(timeoutMs, () => {
-      timedOut = true;
-      expired.resolve(undefined);
-      if (cfg.protocol !== "auto") {
-        // No request head in time (possibly not a byte): the request_headers deadline.
-        this.#d.events.onTimeout("request_headers");
-        conn.close();
-      }
-    });
-    try {
-      for (;;) {
-        const seen = detectProtocol(reader.buf, reader.start, reader.end);
-        if (seen !== "more") return seen === "tcp" && cfg.protocol === "http" ? "http1" : seen;
-        if (timedOut) return cfg.protocol === "auto" ? "tcp" : "more";
-        // On timeout the read stays in flight; the TCP path picks up its bytes later.
-        const n = await Promise.race([reader.fill(), expired.promise]);
-        if (n === undefined) return "tcp"; // the client stayed silent: a server-first protocol
-        if (n === 0) return reader.available > 0 && cfg.protocol === "http" ? "http1" : "more";
-      }
-    } catch {
-      return "more";
-    } finally {
-      timer.cancel();
+        return closeQuietly(conn);
     }
   }
 
@@ -401,103 +335,4 @@ export class Listener {
       drain: this.#drain,
     });
   }
-
-  async #serveTcp(
-    conn: Deno.TcpConn,
-    reader: ConnReader,
-    remote: string,
-    peer?: PeerIdentity,
-  ): Promise<void> {
-    // The tunnel holds the version current now for its whole life.
-    const version = this.#version.retain();
-    try {
-      await this.#tunnel(conn, reader, remote, version.listener(this.name)!, version, peer);
-    } finally {
-      version.release();
-    }
-  }
-
-  async #tunnel(
-    conn: Deno.TcpConn,
-    reader: ConnReader,
-    remote: string,
-    lv: ListenerVersion,
-    version: ConfigVersion,
-    peer: PeerIdentity | undefined,
-  ): Promise<void> {
-    const d = this.#d;
-    if (lv.rateLimit !== undefined && lv.rateLimit.take() > 0) {
-      d.onRateLimited?.();
-      d.log.debug("connection refused by the rate limit", { listener: this.name, remote });
-      return this.#closeQuietly(conn);
-    }
-    // The listener's policy decides per connection, on every TCP path (mTLS or plain).
-    const decision = lv.authz?.policy?.decide({ peer: peer?.id });
-    if (decision && !decision.allowed) {
-      lv.authz!.onDenied();
-      d.log.warn("connection denied", {
-        reason: "forbidden",
-        listener: this.config.name,
-        peer: peer?.uri,
-        xfcc: peer?.xfcc,
-        remote,
-        rule: decision.rule,
-      });
-      return this.#closeQuietly(conn);
-    }
-    const tcp = lv.config.tcp;
-    const cluster = tcp ? version.clusters.get(tcp.cluster) : undefined;
-    if (!tcp || !cluster) {
-      d.log.warn("no tcp route for a non-HTTP connection", { listener: this.config.name, remote });
-      return this.#closeQuietly(conn);
-    }
-    const ex = new Exchange(this.config.name, remote, d.clock.monotonic(), d.clock.now());
-    ex.peer = peer;
-    try {
-      await proxyTcp(readerDuplex(conn, reader), new Uint8Array(0), ex, {
-        cluster,
-        idleTimeoutMs: tcp.idle_timeout,
-        clock: d.clock,
-        wheel: d.wheel,
-        log: d.log,
-        mesh: d.mesh,
-      });
-    } finally {
-      ex.end = d.clock.monotonic();
-      d.sink.finish(ex);
-    }
-  }
-
-  #closeQuietly(conn: Deno.Conn): void {
-    try {
-      conn.close();
-    } catch { /* closed */ }
-  }
-}
-
-/** Formats a network address as `ip:port` (`[ip]:port` for IPv6). */
-export function addrText(a: Deno.Addr): string {
-  if (a.transport !== "tcp" && a.transport !== "udp") return a.transport;
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
-}
-
-/**
- * The downstream side of a tunnel after detection: bytes already buffered (or a read still
- * in flight from detection) come first, then the connection itself.
- */
-function readerDuplex(conn: Deno.TcpConn, reader: ConnReader): Duplex {
-  return {
-    read: async (p) => {
-      if (reader.available === 0 && reader.reading && (await reader.fill()) === 0) return null;
-      if (reader.available > 0) {
-        const chunk = reader.take(p.length);
-        p.set(chunk);
-        return chunk.length;
-      }
-      return await conn.read(p);
-    },
-    write: (p) => conn.write(p),
-    closeWrite: () => conn.closeWrite(),
-    close: () => conn.close(),
-  };
 }
