@@ -1,19 +1,12 @@
-import type { Logger } from "../../core/logger.ts";
-import type { Timer } from "../../core/clock.ts";
-import type { TimerWheel } from "../../core/timer_wheel.ts";
 import { ConnReader } from "../../net/conn_reader.ts";
 import { DrainGoaway } from "./_drain_goaway.ts";
 import { FloodGuard } from "./_flood_guard.ts";
-import { FlowControl, growSendWindow } from "./_flow_control.ts";
-import {
-  contentEnd,
-  contentStart,
-  requireConnection,
-  requireLength,
-  requireStream,
-} from "./_frame_checks.ts";
-import { HeadChecks } from "./_head_checks.ts";
+import { FlowControl } from "./_flow_control.ts";
+import { GoawayState } from "./_goaway_state.ts";
+import type { H2ConnectionOptions } from "./_h2_connection_options.ts";
 import { HeaderBlock } from "./_header_block.ts";
+import { IdleTimer } from "./_idle_timer.ts";
+import { InboundFrames } from "./_inbound_frames.ts";
 import { ParkedWriters } from "./_parked_writers.ts";
 import { readPreface } from "./_read_preface.ts";
 import { SettingsExchange } from "./_settings_exchange.ts";
@@ -28,46 +21,15 @@ import {
   H2StreamError,
   PREFACE,
   readU31,
-  readU32,
 } from "./frame.ts";
 import { FrameWriter } from "./frame_writer.ts";
 import { DEFAULT_SETTINGS, type H2Settings } from "./h2_settings.ts";
 import { HpackEncoder } from "./hpack_encoder.ts";
 import { HpackError } from "./hpack_error.ts";
 import { H2Stream, type StreamOwner } from "./h2_stream.ts";
-import { Slab } from "./slab.ts";
 
+export type { H2ConnectionOptions } from "./_h2_connection_options.ts";
 export { DEFAULT_SETTINGS, type H2Settings } from "./h2_settings.ts";
-
-/** What an HTTP/2 connection needs. */
-export interface H2ConnectionOptions {
-  /** Our side: the server (downstream h2c) or the client (upstream). */
-  role: "server" | "client";
-  /** The socket. */
-  conn: {
-    read(p: Uint8Array): Promise<number | null>;
-    write(p: Uint8Array): Promise<number>;
-    close(): void;
-  };
-  /** A reader holding bytes already read from `conn` (the preface, after detection). */
-  reader?: ConnReader;
-  /** Our settings and limits, over {@link DEFAULT_SETTINGS}. */
-  settings?: Partial<H2Settings>;
-  /** Timers: the idle timeout and the grace period of a closing connection. */
-  wheel: TimerWheel;
-  /** Monotonic milliseconds, read only when the peer resets streams (default: the wheel's). */
-  now?: () => number;
-  /** Where stream and connection problems are logged. */
-  log: Logger;
-  /** Server: a new stream with its request headers (pseudo-headers included, validated). */
-  onStream?: (stream: H2Stream) => void;
-  /** A stream's first header block was malformed: answer (server) or fail (client). */
-  onMalformed?: (stream: H2Stream, reason: string) => void;
-  /** Closes the connection after this long without open streams (0: never). */
-  idleTimeoutMs?: number;
-}
-
-const EMPTY = new Uint8Array(0);
 
 /** How long a closing connection waits for its last frames to go out. */
 const CLOSE_GRACE_MS = 1_000;
@@ -87,25 +49,23 @@ export class H2Connection implements StreamOwner {
   readonly #w: FrameWriter;
   readonly #local: H2Settings;
   readonly #encoder = new HpackEncoder();
-  readonly #slab = new Slab();
   readonly #streams: StreamTable;
-  readonly #heads = new HeadChecks();
   readonly #peer: SettingsExchange;
   readonly #flow: FlowControl;
-  readonly #guard: FloodGuard;
   /** Header blocks the peer sends (one in progress over HEADERS + CONTINUATION). */
   readonly #block: HeaderBlock;
   /** Writers waiting on the connection (its send window, or the socket to drain). */
   readonly #parked: ParkedWriters;
   /** A graceful drain between its first GOAWAY and the final one. */
   readonly #drain = new DrainGoaway();
-  #goawayReceived = false;
-  #goawaySent = false;
-  /** The last stream id of the first GOAWAY we sent. */
-  #goawayLast = 0;
+  /** The GOAWAY frames sent and received. */
+  readonly #goaway: GoawayState;
+  /** Shuts the connection down after `idleTimeoutMs` without open streams. */
+  readonly #idle: IdleTimer;
+  /** What the peer's frames do, all but GOAWAY. */
+  readonly #in: InboundFrames;
   #closed = false;
   #closeReason: H2ConnectionError | null = null;
-  #idleTimer: Timer | null = null;
   #done = Promise.withResolvers<void>();
 
   constructor(opts: H2ConnectionOptions) {
@@ -121,7 +81,7 @@ export class H2Connection implements StreamOwner {
     this.#streams = new StreamTable(opts.role);
     this.#peer = new SettingsExchange(opts.role, this.#encoder);
     this.#flow = new FlowControl(this.#w, l.connectionWindowSize, l.initialWindowSize);
-    this.#guard = new FloodGuard(this.#w, {
+    const guard = new FloodGuard(this.#w, {
       limitResets: opts.role === "server",
       maxResetBurst: l.maxResetBurst,
       resetRefillPerSecond: l.resetRefillPerSecond,
@@ -129,6 +89,24 @@ export class H2Connection implements StreamOwner {
     });
     this.#block = new HeaderBlock(l.maxHeaderListSize);
     this.#parked = new ParkedWriters(this.#w);
+    this.#goaway = new GoawayState(this.#w, this.#streams);
+    this.#idle = new IdleTimer(opts, this);
+    this.#in = new InboundFrames({
+      role: opts.role,
+      owner: this,
+      o: opts,
+      local: l,
+      w: this.#w,
+      streams: this.#streams,
+      peer: this.#peer,
+      flow: this.#flow,
+      guard,
+      block: this.#block,
+      parked: this.#parked,
+      drain: this.#drain,
+      goaway: this.#goaway,
+      idle: this.#idle,
+    });
   }
 
   /** Streams open now. */
@@ -142,7 +120,7 @@ export class H2Connection implements StreamOwner {
    * its SETTINGS arrive). When false, wait for a stream to close or use another connection.
    */
   get available(): boolean {
-    return !this.#closed && !this.#goawayReceived && !this.#goawaySent &&
+    return !this.#closed && !this.#goaway.received && !this.#goaway.sent &&
       this.#streams.size < this.#peer.peerMaxStreams && this.#streams.idsLeft;
   }
 
@@ -169,7 +147,7 @@ export class H2Connection implements StreamOwner {
     if (this.role === "client") this.#w.raw(PREFACE);
     SettingsExchange.announce(this.#w, this.#local);
     this.#flow.announce();
-    this.#armIdle();
+    this.#idle.arm();
     try {
       if (this.role === "server") await readPreface(this.#reader);
       await this.#readLoop();
@@ -199,7 +177,7 @@ export class H2Connection implements StreamOwner {
       if (headers[i] === ":method") s.headRequest = headers[i + 1] === "HEAD";
     }
     this.#streams.add(s);
-    this.#disarmIdle();
+    this.#idle.disarm();
     s.sendHeaders(headers, endStream);
     return s;
   }
@@ -208,7 +186,7 @@ export class H2Connection implements StreamOwner {
   shutdown(): void {
     if (this.#closed) return;
     this.#drain.cancel();
-    if (!this.#goawaySent) this.#goaway(ErrorCode.NO_ERROR, "");
+    if (!this.#goaway.sent) this.#goaway.send(ErrorCode.NO_ERROR, "");
     if (this.#streams.size === 0) this.#die(ErrorCode.NO_ERROR, "shut down", false);
   }
 
@@ -221,7 +199,7 @@ export class H2Connection implements StreamOwner {
    * SETTINGS go first); a no-op once a GOAWAY went out.
    */
   drain(): void {
-    if (this.#closed || this.#goawaySent) return;
+    if (this.#closed || this.#goaway.sent) return;
     this.#drain.start(this.#w, this.#o.wheel, () => this.shutdown());
   }
 
@@ -289,8 +267,11 @@ export class H2Connection implements StreamOwner {
   streamClosed(stream: H2Stream): void {
     this.#streams.remove(stream);
     if (this.#streams.size === 0) {
-      if (this.#goawaySent || this.#goawayReceived) this.#die(ErrorCode.NO_ERROR, "drained", false);
-      else this.#armIdle();
+      if (this.#goaway.sent || this.#goaway.received) {
+        this.#die(ErrorCode.NO_ERROR, "drained", false);
+      } else {
+        this.#idle.arm();
+      }
     }
   }
 
@@ -330,23 +311,23 @@ export class H2Connection implements StreamOwner {
     }
     switch (type) {
       case FrameType.DATA:
-        return this.#data(flags, id, b, s, e);
+        return this.#in.data(flags, id, b, s, e);
       case FrameType.HEADERS:
-        return this.#headers(flags, id, b, s, e);
+        return this.#in.headers(flags, id, b, s, e);
       case FrameType.CONTINUATION:
-        return this.#continuation(flags, id, b, s, e);
+        return this.#in.continuation(flags, id, b, s, e);
       case FrameType.RST_STREAM:
-        return this.#rstStream(id, b, s, e);
+        return this.#in.rstStream(id, b, s, e);
       case FrameType.SETTINGS:
-        return this.#settings(flags, id, b, s, e);
+        return this.#in.settings(flags, id, b, s, e);
       case FrameType.PING:
-        return this.#ping(flags, id, b, s, e);
+        return this.#in.ping(flags, id, b, s, e);
       case FrameType.GOAWAY:
         return this.#goawayFrame(id, b, s, e);
       case FrameType.WINDOW_UPDATE:
-        return this.#windowUpdateFrame(id, b, s, e);
+        return this.#in.windowUpdate(id, b, s, e);
       case FrameType.PRIORITY:
-        return this.#priority(id, b, s, e);
+        return this.#in.priority(id, b, s, e);
       case FrameType.PUSH_PROMISE:
         throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "PUSH_PROMISE is disabled");
       default:
@@ -354,232 +335,13 @@ export class H2Connection implements StreamOwner {
     }
   }
 
-  #data(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    requireStream(id, "DATA");
-    const size = e - s; // flow control counts the whole payload, padding included
-    e = contentEnd(flags, b, s, e, false);
-    s = contentStart(flags, s, false);
-    this.#flow.receive(size);
-    const stream = this.#streams.find(id, "DATA");
-    if (!stream) {
-      // A stream we reset or finished: frames in flight are ignored, the window returned.
-      this.#flow.consumed(size);
-      return;
-    }
-    // From here on, a stream error hands this frame's bytes back to the connection window
-    // (the stream's queued bytes go back when it fails).
-    if (stream.headers === null) {
-      this.#flow.consumed(size);
-      return this.#streamError(stream, ErrorCode.PROTOCOL_ERROR, "DATA before HEADERS");
-    }
-    if (stream.remoteEnded) {
-      this.#flow.consumed(size);
-      return this.#streamError(stream, ErrorCode.STREAM_CLOSED, "DATA after the end");
-    }
-    if (!this.#flow.receiveOnStream(stream, size)) {
-      this.#flow.consumed(size);
-      return this.#streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, "stream window exceeded");
-    }
-    const endStream = (flags & Flag.END_STREAM) !== 0;
-    const len = e - s;
-    if (stream.expectedLength >= 0) {
-      const total = stream.bytesIn + len;
-      if (total > stream.expectedLength || (endStream && total !== stream.expectedLength)) {
-        this.#flow.consumed(size);
-        return this.#streamError(stream, ErrorCode.PROTOCOL_ERROR, "content-length mismatch");
-      }
-    }
-    const chunk = len > 0 ? this.#slab.copy(b, s, e) : EMPTY;
-    // Padding counts as consumed at once; data when the application reads it.
-    if (size > len) this.consumed(stream, size - len);
-    stream.receiveData(chunk, endStream);
-  }
-
-  #headers(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    requireStream(id, "HEADERS");
-    const priority = (flags & Flag.PRIORITY) !== 0;
-    const content = contentStart(flags, s, priority);
-    e = contentEnd(flags, b, s, e, priority);
-    const selfDep = priority && readU31(b, content - 5) === id;
-    if (flags & Flag.END_HEADERS) return this.#headerBlock(id, flags, selfDep, b, content, e);
-    this.#block.start(id, flags, selfDep, b, content, e);
-  }
-
-  #continuation(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    const pending = this.#block;
-    const block = pending.append(id, flags, b, s, e);
-    if (block !== null) {
-      this.#headerBlock(id, pending.flags, pending.selfDep, block, 0, pending.length);
-    }
-  }
-
-  #headerBlock(
-    id: number,
-    flags: number,
-    selfDep: boolean,
-    b: Uint8Array,
-    s: number,
-    e: number,
-  ): void {
-    const endStream = (flags & Flag.END_STREAM) !== 0;
-    const fields = this.#block.decode(b, s, e);
-    const tooLarge = this.#block.tooLarge;
-    const existing = this.#streams.get(id);
-    if (existing) {
-      if (selfDep) {
-        return this.#streamError(existing, ErrorCode.PROTOCOL_ERROR, "stream depends on itself");
-      }
-      if (existing.remoteEnded) {
-        return this.#streamError(existing, ErrorCode.STREAM_CLOSED, "HEADERS after the end");
-      }
-      if (existing.headers !== null) {
-        const reason = this.#heads.trailers(existing, fields, endStream, tooLarge);
-        if (reason) return this.#streamError(existing, ErrorCode.PROTOCOL_ERROR, reason);
-        return existing.receiveTrailers(fields);
-      }
-      // Client: a response head (maybe after 1xx heads, which are dropped).
-      const reason = this.#heads.response(existing, fields, endStream, tooLarge);
-      if (reason === null) return;
-      if (reason) return this.#streamError(existing, ErrorCode.PROTOCOL_ERROR, reason);
-      return existing.receiveHeaders(fields, endStream);
-    }
-    if (this.role === "client") {
-      if (this.#streams.isIdle(id)) {
-        throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, `HEADERS on idle stream ${id}`);
-      }
-      return; // a stream we reset or finished (§5.1: ignored)
-    }
-    // Server: a new request stream.
-    if (!this.#streams.acceptPeerId(id)) return; // closed: trailers in flight after our reset
-    if (this.#goawaySent || this.#streams.size >= this.#local.maxConcurrentStreams) {
-      return this.#refuse(id, ErrorCode.REFUSED_STREAM);
-    }
-    if (selfDep) return this.#refuse(id, ErrorCode.PROTOCOL_ERROR);
-    const stream = new H2Stream(id, this, this.#peer.peerInitialWindow);
-    this.#streams.add(stream);
-    this.#disarmIdle();
-    const reason = this.#heads.request(stream, fields, endStream, tooLarge);
-    stream.receiveHeaders(fields, endStream);
-    try {
-      if (!reason) this.#o.onStream?.(stream);
-      else if (this.#o.onMalformed) this.#o.onMalformed(stream, reason);
-      else stream.reset(ErrorCode.PROTOCOL_ERROR);
-    } catch (err) {
-      this.#o.log.warn("http2 stream handler failed", { stream: id, err });
-      stream.reset(ErrorCode.INTERNAL_ERROR);
-    }
-  }
-
-  #priority(id: number, b: Uint8Array, s: number, e: number): void {
-    requireStream(id, "PRIORITY");
-    const bad = e - s !== 5
-      ? ErrorCode.FRAME_SIZE_ERROR
-      : readU31(b, s) === id
-      ? ErrorCode.PROTOCOL_ERROR
-      : 0;
-    if (bad === 0) return; // priorities are not used (§5.3.2)
-    const stream = this.#streams.get(id);
-    if (stream) this.#streamError(stream, bad, "bad PRIORITY frame");
-    else this.#refuse(id, bad);
-  }
-
-  #rstStream(id: number, b: Uint8Array, s: number, e: number): void {
-    requireStream(id, "RST_STREAM");
-    requireLength(s, e, 4, "RST_STREAM");
-    const stream = this.#streams.find(id, "RST_STREAM");
-    if (!stream) return;
-    this.#guard.chargeReset();
-    const code = readU32(b, s);
-    stream.fail(new H2StreamError(code, `The peer reset the stream (code ${code})`));
-  }
-
-  #settings(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    requireConnection(id, "SETTINGS");
-    if (flags & Flag.ACK) {
-      if (e !== s) {
-        throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "SETTINGS ACK with payload");
-      }
-      return;
-    }
-    this.#peer.apply(b, s, e, this.#streams);
-    this.#guard.checkBacklog();
-    this.#w.frame(FrameType.SETTINGS, Flag.ACK, 0);
-  }
-
-  #ping(flags: number, id: number, b: Uint8Array, s: number, e: number): void {
-    requireConnection(id, "PING");
-    requireLength(s, e, 8, "PING");
-    if (flags & Flag.ACK) return this.#drain.acked(b, s);
-    this.#guard.checkBacklog();
-    this.#w.frame(FrameType.PING, Flag.ACK, 0, b, s, e);
-  }
-
+  /** A GOAWAY frame: the connection ends once no stream is left. */
   #goawayFrame(id: number, b: Uint8Array, s: number, e: number): void {
-    requireConnection(id, "GOAWAY");
-    if (e - s < 8) throw new H2ConnectionError(ErrorCode.FRAME_SIZE_ERROR, "bad GOAWAY");
-    this.#goawayReceived = true;
-    const last = readU31(b, s);
-    const code = readU32(b, s + 4);
-    this.#streams.failUnprocessed(last, code);
+    this.#goaway.receive(id, b, s, e);
     if (this.#streams.size === 0) this.#die(ErrorCode.NO_ERROR, "GOAWAY", false);
   }
 
-  #windowUpdateFrame(id: number, b: Uint8Array, s: number, e: number): void {
-    requireLength(s, e, 4, "WINDOW_UPDATE");
-    const inc = readU31(b, s);
-    if (id === 0) {
-      if (inc === 0) throw new H2ConnectionError(ErrorCode.PROTOCOL_ERROR, "zero window increment");
-      if (!growSendWindow(this.#flow, inc)) {
-        throw new H2ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, "connection window overflow");
-      }
-      this.#parked.wakeAll();
-      return;
-    }
-    const stream = this.#streams.find(id, "WINDOW_UPDATE");
-    if (!stream) return;
-    if (inc === 0) {
-      return this.#streamError(stream, ErrorCode.PROTOCOL_ERROR, "zero window increment");
-    }
-    if (!growSendWindow(stream, inc)) {
-      return this.#streamError(stream, ErrorCode.FLOW_CONTROL_ERROR, "stream window overflow");
-    }
-    stream.windowOpened();
-  }
-
   // ---- helpers -------------------------------------------------------------------------
-
-  /** Resets a stream because of something the peer sent (§5.4.2). */
-  #streamError(stream: H2Stream, code: number, message: string): void {
-    this.#guard.chargeReset();
-    this.#guard.checkBacklog();
-    stream.reset(code);
-    this.#o.log.debug("http2 stream error", { stream: stream.id, code, detail: message });
-  }
-
-  /** Resets a stream the peer opened that we never took up. */
-  #refuse(id: number, code: number): void {
-    this.#guard.chargeReset();
-    this.#guard.checkBacklog();
-    this.#w.u32Frame(FrameType.RST_STREAM, 0, id, code);
-  }
-
-  #goaway(code: number, message: string): void {
-    // A later GOAWAY never raises the last stream id (§6.8): streams refused since stay so.
-    if (!this.#goawaySent) this.#goawayLast = this.#streams.lastPeerStream;
-    this.#goawaySent = true;
-    this.#w.goaway(this.#goawayLast, code, message);
-  }
-
-  #armIdle(): void {
-    const ms = this.#o.idleTimeoutMs ?? 0;
-    if (ms <= 0 || this.#closed) return;
-    if (this.#idleTimer) this.#o.wheel.reschedule(this.#idleTimer, ms);
-    else this.#idleTimer = this.#o.wheel.schedule(ms, () => this.shutdown());
-  }
-
-  #disarmIdle(): void {
-    this.#idleTimer?.cancel();
-  }
 
   #closedError(): H2StreamError {
     return new H2StreamError(
@@ -594,12 +356,12 @@ export class H2Connection implements StreamOwner {
    */
   #die(code: number, message: string, notify = true): void {
     if (this.#closed) return;
-    if (notify && !this.#w.failed && (!this.#goawaySent || code !== ErrorCode.NO_ERROR)) {
-      this.#goaway(code, message);
+    if (notify && !this.#w.failed && (!this.#goaway.sent || code !== ErrorCode.NO_ERROR)) {
+      this.#goaway.send(code, message);
     }
     this.#closed = true;
     this.#closeReason = new H2ConnectionError(code, message);
-    this.#idleTimer?.cancel();
+    this.#idle.stop();
     this.#drain.cancel();
     this.#block.clear();
     if (code !== ErrorCode.NO_ERROR) {
