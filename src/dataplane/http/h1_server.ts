@@ -1,45 +1,20 @@
-import type { Clock, Drain, Logger, Timer, TimerWheel } from "../../core/mod.ts";
+import type { Timer } from "../../core/mod.ts";
 import { type ConnReader, writeAll } from "../../net/conn_reader.ts";
-import { Exchange, type PeerIdentity, WallClock } from "../exchange.ts";
-import type { Body } from "./body.ts";
-import { H1RequestBody } from "./h1_request_body.ts";
+import { Exchange, WallClock } from "../exchange.ts";
+import type { H1ServerOptions } from "./_h1_server_options.ts";
+import { encodeErrorHead } from "./_error_head.ts";
+import { requestFromHead } from "./_request_from_head.ts";
+import { upgradeTunnel } from "./_upgrade_tunnel.ts";
+import type { H1RequestBody } from "./h1_request_body.ts";
 import { type Framing, requestFraming } from "./h1_framing.ts";
-import { findHeadEnd, type HeadLimits, parseRequestHead, type RequestHead } from "./h1_head.ts";
+import { findHeadEnd, parseRequestHead, type RequestHead } from "./h1_head.ts";
 import { scanRequestHead } from "./h1_request_scan.ts";
-import { encodeHead, fieldLines, REASONS } from "./h1_serialize.ts";
+import { REASONS } from "./h1_serialize.ts";
 import { H1ResponseWriter } from "./h1_response_writer.ts";
-import type { HttpHandler } from "./handler.ts";
-import { endToEndHeaders } from "./hop_by_hop.ts";
-import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
+import type { ProxyResponse } from "./message.ts";
 import { HttpParseError } from "./parse_error.ts";
-import { tunnel } from "../tcp/tunnel.ts";
 
-/** Settings and collaborators of an HTTP/1.1 listener. */
-export interface H1ServerOptions {
-  listener: string;
-  limits: HeadLimits;
-  idleTimeoutMs: number;
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  clock: Clock;
-  wheel: TimerWheel;
-  log: Logger;
-  handler: HttpHandler;
-  /** Counts a malformed request by reason (`bad_request`, `bare_lf`, `cl_te`, …). */
-  onMalformed: (reason: string) => void;
-  /** Counts connections closed by a timeout: `idle`, `request_headers`, `request`. */
-  onTimeout: (which: string) => void;
-  /** The client's identity, on a mutual-TLS listener. */
-  peer?: PeerIdentity;
-  /**
-   * The listener's drain: once it starts, the response in flight carries
-   * `connection: close` and ends the connection, and an idle connection closes after
-   * `drainIdleTimeoutMs`. Upgraded connections are left alone.
-   */
-  drain?: Drain;
-  /** How long an idle connection stays open once the drain starts (default 1000). */
-  drainIdleTimeoutMs?: number;
-}
+export type { H1ServerOptions } from "./_h1_server_options.ts";
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const CR = 13;
@@ -76,6 +51,11 @@ export class H1ServerConnection {
   readonly #wall: WallClock;
   /** The head `#findHead` parsed on the fast path, until it is taken. */
   #scanned: RequestHead | null = null;
+  /**
+   * Given to every request body, called when it ends: the request timeout of the `body`
+   * phase no longer applies. One closure for the connection, not one per request.
+   */
+  readonly #bodyEnded: () => void;
 
   /**
    * @param conn the accepted connection
@@ -91,6 +71,9 @@ export class H1ServerConnection {
     this.#writer = new H1ResponseWriter(conn, opts.log, opts.listener);
     this.#timer = opts.wheel.schedule(opts.idleTimeoutMs, () => this.#onTimer());
     this.#timerAt = opts.wheel.now() + opts.idleTimeoutMs;
+    this.#bodyEnded = () => {
+      if (this.#phase === "body") this.#arm("busy", 0);
+    };
   }
 
   /** Serves requests until the client or a timeout ends the connection. Never throws. */
@@ -128,7 +111,7 @@ export class H1ServerConnection {
         o.wheel.touch(start); // timers scheduled for this request count from a fresh time
         const ex = new Exchange(o.listener, this.#remote, start, this.#wall.at(start));
         ex.peer = o.peer;
-        const req = this.#request(head, framing, ex);
+        const req = requestFromHead(head, framing, ex, r, o.limits, this.#bodyEnded);
         if (typeof req === "string") {
           return await this.#reject(
             new HttpParseError(
@@ -168,7 +151,7 @@ export class H1ServerConnection {
         }
         ex.status = res.status;
         if (res.upgraded && res.status === 101 && req.upgrade) {
-          return await this.#upgrade(res, req.upgrade, ex);
+          return await upgradeTunnel(this.#conn, r, o, res, req.upgrade, ex);
         }
         let keep = !framing.close && !this.#closed && !this.#draining;
         try {
@@ -297,9 +280,7 @@ export class H1ServerConnection {
     this.#o.onTimeout(phase === "idle" ? "idle" : phase === "head" ? "request_headers" : "request");
     if (phase !== "idle") {
       // Best effort: tell the client why, then close.
-      const text = errorHead(408, "request_timeout", "Request Timeout");
-      const out = new Uint8Array(text.length);
-      encodeHead(text, out);
+      const out = encodeErrorHead(408, "request_timeout", "Request Timeout");
       this.#conn.write(out).catch(() => {}).finally(() => this.#close());
     } else this.#close();
   }
@@ -363,80 +344,6 @@ export class H1ServerConnection {
     return r.available > 0;
   }
 
-  /** Builds the proxy request, or returns a rejection reason. */
-  #request(head: RequestHead, framing: Framing, ex: Exchange): ProxyRequest | string {
-    let target = head.target;
-    let authority: string | undefined;
-    let hosts = 0;
-    for (let i = 0; i < head.headers.length; i += 2) {
-      if (head.headers[i] === "host") {
-        hosts++;
-        authority = head.headers[i + 1];
-      }
-    }
-    if (hosts > 1 || (hosts === 0 && head.minor === 1)) return "bad_host";
-    if (head.method === "CONNECT") return "method_not_allowed";
-    if (target.charCodeAt(0) !== 47 /* / */) {
-      if (target === "*" && head.method === "OPTIONS") { /* asterisk-form */ }
-      else {
-        const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
-        if (!m) return "bad_target";
-        authority = m[1];
-        target = m[2] === "" ? "/" : m[2].startsWith("?") ? "/" + m[2] : m[2];
-      }
-    }
-    const upgrade = framing.upgrade !== null && framing.upgrade.toLowerCase() !== "h2c"
-      ? framing.upgrade
-      : null;
-    let body: Body | null = null;
-    if (framing.kind !== "none") {
-      body = new H1RequestBody(this.#r, framing, this.#o.limits, () => {
-        if (this.#phase === "body") this.#arm("busy", 0);
-      });
-    }
-    const protocol = head.minor === 1 ? "HTTP/1.1" : "HTTP/1.0";
-    ex.protocol = protocol;
-    ex.method = head.method;
-    ex.path = target;
-    ex.authority = authority ?? "";
-    ex.userAgent = getHeader(head.headers, "user-agent") ?? "";
-    return {
-      method: head.method,
-      path: target,
-      authority: authority ?? "",
-      scheme: "http",
-      headers: endToEndHeaders(head.headers, framing.connection),
-      body,
-      protocol,
-      upgrade,
-    };
-  }
-
-  async #upgrade(res: ProxyResponse, protocol: string, ex: Exchange): Promise<void> {
-    const up = res.upgraded!;
-    const text = "HTTP/1.1 101 Switching Protocols\r\n" + fieldLines(res.headers) +
-      "connection: upgrade\r\nupgrade: " + protocol + "\r\n\r\n";
-    const out = new Uint8Array(text.length);
-    encodeHead(text, out);
-    try {
-      await writeAll(this.#conn, out);
-      const fromClient = this.#r.take().slice();
-      const result = await tunnel(
-        { conn: this.#conn, leftover: fromClient },
-        { conn: up, leftover: up.leftover },
-        { wheel: this.#o.wheel, idleTimeoutMs: this.#o.idleTimeoutMs },
-      );
-      ex.bytesReceived = result.downstreamToUpstream;
-      ex.bytesSent = result.upstreamToDownstream;
-    } catch (err) {
-      this.#o.log.debug("upgraded connection ended with an error", { err });
-    } finally {
-      up.close();
-      ex.end = this.#o.clock.monotonic();
-      this.#o.handler.finish(ex);
-    }
-  }
-
   /**
    * Ends an exchange whose request body could not be read: a malformed body gets its 4xx
    * (counted as malformed), a client that went away or timed out gets nothing more.
@@ -467,9 +374,7 @@ export class H1ServerConnection {
       detail: err.message,
       remote: this.#remote,
     });
-    const text = errorHead(err.status, err.reason, REASONS[err.status] ?? "Bad Request");
-    const out = new Uint8Array(text.length);
-    encodeHead(text, out);
+    const out = encodeErrorHead(err.status, err.reason, REASONS[err.status] ?? "Bad Request");
     try {
       await writeAll(this.#conn, out);
     } catch {
@@ -479,10 +384,4 @@ export class H1ServerConnection {
     // reset the connection and could destroy the answer before the client reads it.
     if (!this.#closed) await this.#lingerClose();
   }
-}
-
-function errorHead(status: number, reason: string, phrase: string): string {
-  const body = `${reason}\n`;
-  return `HTTP/1.1 ${status} ${phrase}\r\ncontent-type: text/plain\r\nx-skiff-error: ${reason}\r\n` +
-    `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
 }
