@@ -1,23 +1,15 @@
 import { type Rng, seededRng } from "../../core/rng.ts";
 import type { MessageStream } from "../transport.ts";
-import { BurstState } from "./burst_state.ts";
-import {
-  type LinkConditions,
-  resolveConditions,
-  type ResolvedConditions,
-  sampleDelay,
-} from "./link_conditions.ts";
+import { type LinkConditions, type ResolvedConditions, sampleDelay } from "./link_conditions.ts";
+import { LinkTable } from "./_link_table.ts";
+import { nodeHandle } from "./_node_handle.ts";
 import { Macrotask } from "./_macrotask.ts";
 import { NodeState, type SimHost } from "./_sim_host.ts";
-import { SimClock } from "./sim_clock.ts";
 import { CALL, PACKET, SimEvent } from "./sim_event.ts";
 import { EventQueue } from "./event_queue.ts";
 import { simConnect } from "./_sim_connect.ts";
 import { SimTrace, TK, type TraceRecord } from "./sim_trace.ts";
 import type { SimNetworkOptions, SimNode, SimStats } from "./sim_options.ts";
-import { SimTransport } from "./sim_transport.ts";
-
-const LINK_KEY = "\u0000";
 
 /**
  * A seeded, deterministic network of simulated nodes on virtual time. One event queue (a
@@ -58,9 +50,7 @@ export class SimNetwork implements SimHost {
   readonly #names: string[] = [];
   readonly #byName = new Map<string, NodeState>();
   readonly #handles: SimNode[] = [];
-  readonly #links = new Map<string, ResolvedConditions>();
-  readonly #bursts = new Map<string, BurstState>();
-  #defaults: ResolvedConditions;
+  readonly #links: LinkTable;
   #groups = new Map<string, number>();
   #now = 0;
   #seq = 0;
@@ -71,7 +61,7 @@ export class SimNetwork implements SimHost {
   constructor(opts: SimNetworkOptions) {
     this.#seed = opts.seed >>> 0;
     this.rng = seededRng(this.#seed);
-    this.#defaults = resolveConditions(opts.defaults ?? {});
+    this.#links = new LinkTable(opts.defaults ?? {});
     this.maxPacketBytes = opts.maxPacketBytes ?? 1400;
     this.maxMessageBytes = opts.maxMessageBytes ?? 8 * 1024 * 1024;
     this.startMs = opts.startMs ?? 1_700_000_000_000;
@@ -97,7 +87,7 @@ export class SimNetwork implements SimHost {
     this.#nodes.push(fresh);
     this.#names.push(name);
     this.#byName.set(name, fresh);
-    this.#handles.push(this.#handle(fresh));
+    this.#handles.push(nodeHandle(this, this.#seed, fresh));
     return this.#handles[fresh.index];
   }
 
@@ -114,7 +104,7 @@ export class SimNetwork implements SimHost {
     state.alive = true;
     state.closed = false;
     state.stalledUntil = -Infinity;
-    return this.#handles[state.index] = this.#handle(state);
+    return this.#handles[state.index] = nodeHandle(this, this.#seed, state);
   }
 
   /**
@@ -170,7 +160,7 @@ export class SimNetwork implements SimHost {
 
   /** Sets the conditions of every link that has none of its own. */
   setDefaults(conditions: LinkConditions): void {
-    this.#defaults = resolveConditions(conditions);
+    this.#links.setDefaults(conditions);
   }
 
   /**
@@ -178,11 +168,7 @@ export class SimNetwork implements SimHost {
    * filled in from the defaults as they are now; `null` returns the link to the defaults.
    */
   setLink(from: string, to: string, conditions: LinkConditions | null, bothWays = false): void {
-    const key = from + LINK_KEY + to;
-    if (conditions === null) this.#links.delete(key);
-    else this.#links.set(key, resolveConditions(conditions, this.#defaults));
-    this.#bursts.delete(key);
-    if (bothWays) this.setLink(to, from, conditions);
+    this.#links.setLink(from, to, conditions, bothWays);
   }
 
   /** A 16-hex-digit hash of the whole event trace so far. */
@@ -294,8 +280,7 @@ export class SimNetwork implements SimHost {
 
   /** @internal */
   conditions(from: NodeState, to: NodeState): ResolvedConditions {
-    if (this.#links.size === 0) return this.#defaults;
-    return this.#links.get(from.name + LINK_KEY + to.name) ?? this.#defaults;
+    return this.#links.conditions(from, to);
   }
 
   /** @internal */
@@ -315,7 +300,7 @@ export class SimNetwork implements SimHost {
     const c = this.conditions(from, dst);
     const rng = this.rng;
     if (c.loss > 0 && rng() < c.loss) return this.#drop(TK.lost, from.index, peer);
-    if (c.burst && this.#burst(from, dst).lose(c.burst, rng)) {
+    if (c.burst && this.#links.burst(from, dst).lose(c.burst, rng)) {
       return this.#drop(TK.lost, from.index, peer);
     }
     const at = this.#now + sampleDelay(c, rng);
@@ -386,13 +371,6 @@ export class SimNetwork implements SimHost {
     return ev;
   }
 
-  #burst(from: NodeState, to: NodeState): BurstState {
-    const key = from.name + LINK_KEY + to.name;
-    let s = this.#bursts.get(key);
-    if (!s) this.#bursts.set(key, s = new BurstState());
-    return s;
-  }
-
   #state(name: string): NodeState {
     const s = this.#byName.get(name);
     if (!s) {
@@ -400,20 +378,4 @@ export class SimNetwork implements SimHost {
     }
     return s;
   }
-
-  #handle(state: NodeState): SimNode {
-    const clock = new SimClock(this, state, state.gen);
-    return {
-      name: state.name,
-      transport: new SimTransport(this, state, state.gen),
-      clock,
-      rng: seededRng(this.#seed ^ hashName(state.name) ^ Math.imul(state.gen + 1, 0x9e3779b1)),
-    };
-  }
-}
-
-function hashName(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
