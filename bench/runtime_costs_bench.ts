@@ -34,6 +34,14 @@ Deno.bench("setTimeout + clearTimeout", () => {
 Deno.bench("TextEncoder#encodeInto, 160-char head", () => {
   sink += encoder.encodeInto(head, out).written;
 });
+Deno.bench("charCodeAt loop into bytes, 160-char head (encodeInto by hand)", () => {
+  let n = 0;
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    out[n++] = c > 0xff ? 0x3f : c;
+  }
+  sink += n;
+});
 Deno.bench("TextDecoder#decode, 160-byte head", () => {
   sink += decoder.decode(bytes).length;
 });

@@ -166,7 +166,9 @@ export class FramedStream implements MessageStream {
     const max = this.#nextMax;
     if (len > max) {
       throw new RangeError(
-        `The peer sent a frame of ${len} bytes, above the limit of ${max}; raise maxMessageBytes on both ends if that is legitimate`,
+        max < this.#max
+          ? `The peer's first frame announces ${len} bytes, above the ${max} a first frame may have (a hello names the peer's host:port)`
+          : `The peer sent a frame of ${len} bytes, above the limit of ${max}; raise maxMessageBytes on both ends if that is legitimate`,
       );
     }
     this.#nextMax = this.#max;
