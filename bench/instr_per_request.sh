@@ -5,6 +5,7 @@
 #
 #   bash bench/instr_per_request.sh
 #   N=20000 ROUNDS=5 TARGETS="skiff" bash bench/instr_per_request.sh
+#   PROTO=h2 BASE_TREE=DIR TARGETS="skiff-base skiff" bash bench/instr_per_request.sh  (HTTP/2)
 #   BASE_TREE=/tmp/skiff-before TARGETS="skiff-base skiff nginx deno-l4" bash bench/instr_per_request.sh
 #     (skiff-base: the same skiff from another checkout, e.g. `git archive HEAD | tar -x -C DIR`)
 #   KEEP=/tmp/cg V8_EXTRA=--perf-basic-prof TARGETS=skiff bash bench/instr_per_request.sh
@@ -38,6 +39,8 @@ WARM=${WARM:-60000}             # warm-up requests before the first round (JIT t
 ROUNDS=${ROUNDS:-5}             # rounds per target (the median is reported)
 CONNS=${CONNS:-50}              # h2load connections
 NATIVE_N=${NATIVE_N:-200000}    # requests of the native run (syscalls, CPU time); 0 skips it
+PROTO=${PROTO:-h1}              # h1, or h2: h2c from the client (h2load -m 10) to an HTTP/1.1 upstream
+if [ "$PROTO" = h2 ]; then H2LOAD_MODE="-m 10"; CONNS=${CONNS_H2:-10}; else H2LOAD_MODE="--h1"; fi
 TARGETS=${TARGETS:-"skiff nginx deno-l4"}
 DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 BASE=${BASE_PORT:-18760}
@@ -53,7 +56,8 @@ done
 
 load() { # requests [lenient] -> completed requests (fails the run on any failed request)
   local out done_ failed
-  out=$(h2load --h1 -n "$1" -c "$CONNS" -t 1 "http://127.0.0.1:$PROXY/" 2>&1)
+  # shellcheck disable=SC2086
+  out=$(h2load $H2LOAD_MODE -n "$1" -c "$CONNS" -t 1 "http://127.0.0.1:$PROXY/" 2>&1)
   # During warm-up under valgrind on a busy machine a request can outlast skiff's 15 s route
   # timeout (504): that only warms the JIT less, it does not spoil the measured rounds.
   [ "${2:-}" = lenient ] && return 0
@@ -118,7 +122,7 @@ PMU=""
 if perf stat -e instructions:u true 2>&1 | grep -q "not supported"; then :; else PMU=",instructions:u,instructions:k"; fi
 
 declare -A INSTR SYSC CPU KINSTR UINSTR
-echo "instructions per request: h2load --h1 -c $CONNS, $N requests x $ROUNDS rounds after $WARM"
+echo "instructions per request: h2load $H2LOAD_MODE -c $CONNS, $N requests x $ROUNDS rounds after $WARM"
 for t in $TARGETS; do
   start "$t" valgrind
   load "$WARM" lenient
