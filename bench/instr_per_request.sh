@@ -150,7 +150,6 @@ for t in $TARGETS; do
   start "$t"
   load 20000 lenient
   perf stat -x, -o "$WORK/perf.$t" -e "raw_syscalls:sys_enter,task-clock$PMU" -p "$PID" -- \
-    # shellcheck disable=SC2086
     h2load $H2LOAD_MODE -n "$NATIVE_N" -c "$CONNS" -t 1 "http://127.0.0.1:$PROXY/" >/dev/null 2>&1
   SYSC[$t]=$(awk -F, -v n="$NATIVE_N" '$3 == "raw_syscalls:sys_enter" { printf "%.2f", $1 / n }' "$WORK/perf.$t")
   CPU[$t]=$(awk -F, -v n="$NATIVE_N" '$3 == "task-clock" { printf "%.1f", $1 * 1000 / n }' "$WORK/perf.$t")
