@@ -1,6 +1,7 @@
 import type { ListenerConfig } from "../config/schema.ts";
 import { Drain } from "../core/mod.ts";
 import { ConnReader } from "../net/conn_reader.ts";
+import { useDirectWrite } from "../net/direct_ops.ts";
 import { classifyConnection } from "./_classify_connection.ts";
 import { addrText, closeQuietly } from "./_conn_util.ts";
 import type { ListenerDeps } from "./_listener_deps.ts";
@@ -268,6 +269,7 @@ export class Listener {
     try {
       conn.setNoDelay(true);
     } catch { /* closed already */ }
+    useDirectWrite(conn);
     const remote = addrText(conn.remoteAddr);
     const reader = new ConnReader(conn, 8 * 1024);
     const kind = await classifyConnection(conn, reader, this.config, this.#d);

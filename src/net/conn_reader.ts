@@ -1,3 +1,5 @@
+import { directRead } from "./direct_ops.ts";
+
 /**
  * A buffered reader over a `Deno.Conn` (or anything with `read`), owning one growable
  * buffer. Parsers look at `buf[start, end)` directly and call `consume()`; `fill()` reads
@@ -11,14 +13,16 @@ export class ConnReader {
   /** Total bytes read from the connection. */
   bytesRead = 0;
   #pending: Promise<number> | null = null;
-  readonly #reader: { read(p: Uint8Array): Promise<number | null> };
+  /** Reads into `p`: bytes read, 0 or null at end of stream. */
+  readonly #read: (p: Uint8Array) => Promise<number | null>;
 
   /**
    * @param reader the connection to read from
    * @param size initial buffer size in bytes
    */
   constructor(reader: { read(p: Uint8Array): Promise<number | null> }, size = 16 * 1024) {
-    this.#reader = reader;
+    // A Deno socket is read with the runtime's operation itself (see `direct_ops.ts`).
+    this.#read = directRead(reader) ?? ((p) => reader.read(p));
     this.buf = new Uint8Array(size);
   }
 
@@ -90,7 +94,7 @@ export class ConnReader {
     // function frame.
     let read: Promise<number | null>;
     try {
-      read = this.#reader.read(at === 0 ? buf : buf.subarray(at));
+      read = this.#read(at === 0 ? buf : buf.subarray(at));
     } catch (err) {
       this.#readBuf = null;
       return Promise.reject(err);
@@ -110,7 +114,7 @@ export class ConnReader {
     this.#pending = null;
     const buf = this.#readBuf!;
     this.#readBuf = null;
-    if (n === null) return 0;
+    if (n === null || n === 0) return 0;
     const at = this.#readAt;
     // Taking every buffered byte while the read was in flight resets `end` to 0 (and
     // `unshift` may swap the buffer): the new bytes must follow what is buffered now.

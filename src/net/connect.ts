@@ -1,6 +1,7 @@
 import { TimeoutError } from "../core/abort.ts";
 import type { Timer } from "../core/clock.ts";
 import type { TimerWheel } from "../core/timer_wheel.ts";
+import { useDirectWrite } from "./direct_ops.ts";
 
 /** A TCP connect function (injectable for tests). */
 export type Connector = (addr: { hostname: string; port: number }) => Promise<Deno.TcpConn>;
@@ -33,6 +34,7 @@ export async function connectWithTimeout(
     });
     const conn = await Promise.race([pending, timeout]);
     conn.setNoDelay(true);
+    useDirectWrite(conn);
     return conn;
   } finally {
     timer?.cancel();
