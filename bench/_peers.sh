@@ -1,6 +1,11 @@
 # Shared by the bench/*.sh scripts (sourced, not run): the upstream, the skiff config and the
 # nginx proxy they measure against.
 
+# skiff's V8 flags, as in deno.json's `start` task: a 2 MiB young-generation semi-space (3
+# interleaved runs of bench/skiff_ab.sh put it 2-8 % ahead of 4 MiB; larger ones fall out of cache).
+# shellcheck disable=SC2034
+SKIFF_V8=${SKIFF_V8:-"--max-semi-space-size=2"}
+
 # upstream_conf WORK PORT: one nginx worker answering a fixed 20-byte body, in WORK/upstream.conf.
 upstream_conf() {
   cat >"$1/upstream.conf" <<EOF

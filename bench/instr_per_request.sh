@@ -8,6 +8,8 @@
 #   PROTO=h2 BASE_TREE=DIR TARGETS="skiff-base skiff" bash bench/instr_per_request.sh  (HTTP/2)
 #   BASE_TREE=/tmp/skiff-before TARGETS="skiff-base skiff nginx deno-l4" bash bench/instr_per_request.sh
 #     (skiff-base: the same skiff from another checkout, e.g. `git archive HEAD | tar -x -C DIR`)
+#   TREES="a=/tmp/variant-a b=/tmp/variant-b" TARGETS="skiff a b" NATIVE_N=0 bash bench/instr_per_request.sh
+#     (any number of other checkouts, each a target by its name)
 #   KEEP=/tmp/cg V8_EXTRA=--perf-basic-prof TARGETS=skiff bash bench/instr_per_request.sh
 #     keeps the callgrind dumps (KEEP) and has V8 write /tmp/perf-PID.map (V8_EXTRA: more
 #     V8 flags for the Deno targets); `deno run -A bench/callgrind_js.ts /tmp/cg/cg.skiff.3
@@ -78,15 +80,20 @@ nginx_proxy_conf "$WORK" "$PROXY" "$UP"
 
 command_of() { # target -> the command line that runs it
   case $1 in
-    skiff) echo "$DENO run --v8-flags=--max-semi-space-size=4${V8_EXTRA:+,$V8_EXTRA} --allow-net --allow-read \
+    skiff) echo "$DENO run --v8-flags=$SKIFF_V8${V8_EXTRA:+,$V8_EXTRA} --allow-net --allow-read \
 --allow-write --allow-env --allow-sys --unstable-net src/main.ts run -c $WORK/skiff.yaml \
 --log-level warn" ;;
-    skiff-base) echo "$DENO run --v8-flags=--max-semi-space-size=4${V8_EXTRA:+,$V8_EXTRA} --allow-net --allow-read \
+    skiff-base) echo "$DENO run --v8-flags=$SKIFF_V8${V8_EXTRA:+,$V8_EXTRA} --allow-net --allow-read \
 --allow-write --allow-env --allow-sys --unstable-net --config ${BASE_TREE:?set BASE_TREE}/deno.json \
 $BASE_TREE/src/main.ts run -c $WORK/skiff.yaml --log-level warn" ;;
     nginx) echo "nginx -c $WORK/nginx.conf -p $WORK" ;;
     deno-l4) echo "$DENO run ${V8_EXTRA:+--v8-flags=$V8_EXTRA} --allow-net bench/l4_relay.ts $PROXY $UP" ;;
-    *) echo "unknown target $1" >&2; return 1 ;;
+    *) local entry dir=""
+      for entry in ${TREES:-}; do [ "${entry%%=*}" = "$1" ] && dir=${entry#*=}; done
+      [ -n "$dir" ] || { echo "unknown target $1 (not in TREES)" >&2; return 1; }
+      echo "$DENO run --v8-flags=$SKIFF_V8${V8_EXTRA:+,$V8_EXTRA} --allow-net --allow-read \
+--allow-write --allow-env --allow-sys --unstable-net --config $dir/deno.json $dir/src/main.ts run \
+-c $WORK/skiff.yaml --log-level warn" ;;
   esac
 }
 

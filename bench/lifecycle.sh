@@ -75,7 +75,7 @@ EOF
 start_skiff() {
   local cfg=$1 log=$2
   shift 2
-  $DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write \
+  $DENO run --v8-flags=$SKIFF_V8 --allow-net --allow-read --allow-write \
     --allow-env --allow-sys --allow-run --unstable-net src/main.ts run -c "$cfg" "$@" \
     2>"$log" &
   SKIFF_PID=$!

@@ -152,7 +152,7 @@ clusters:
     endpoints: [{ address: 127.0.0.1:$B_PLAIN_TCP }]
 EOF
 for name in B A; do
-  $DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write --allow-env \
+  $DENO run --v8-flags=$SKIFF_V8 --allow-net --allow-read --allow-write --allow-env \
     --allow-sys --unstable-net "$SKIFF_TREE/src/main.ts" run -c "$WORK/skiff-$name.yaml" --log-level warn \
     2>"$WORK/skiff-$name.err" & pid=$!; PIDS+=($pid)
   if [ $name = A ]; then A_PID=$pid; else B_PID=$pid; fi

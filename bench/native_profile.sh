@@ -38,7 +38,7 @@ wait_http "http://127.0.0.1:$UP/" 10
 
 skiff_conf "$WORK/skiff.yaml" "$PROXY" "$ADMIN" "$UP"
 case $TARGET in
-  skiff) $DENO run --v8-flags=--max-semi-space-size=4,--perf-basic-prof --allow-net --allow-read \
+  skiff) $DENO run --v8-flags=$SKIFF_V8,--perf-basic-prof --allow-net --allow-read \
     --allow-write --allow-env --allow-sys --unstable-net src/main.ts run -c "$WORK/skiff.yaml" \
     --log-level warn >"$WORK/proxy.out" 2>&1 & ;;
   deno-l4) $DENO run --v8-flags=--perf-basic-prof --allow-net bench/l4_relay.ts "$PROXY" "$UP" \

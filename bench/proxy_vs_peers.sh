@@ -67,7 +67,7 @@ wait_http "http://127.0.0.1:$UP/" 10
 # --- skiff ----------------------------------------------------------------------------------
 skiff_conf "$WORK/skiff.yaml" "$SKIFF" "$ADMIN" "$UP"
 start=$(now_ms)
-$DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write --allow-env \
+$DENO run --v8-flags=$SKIFF_V8 --allow-net --allow-read --allow-write --allow-env \
   --allow-sys --unstable-net src/main.ts run -c "$WORK/skiff.yaml" --log-level warn 2>"$WORK/skiff.err" & SKIFF_PID=$!; PIDS+=($SKIFF_PID)
 wait_http "http://127.0.0.1:$SKIFF/" 30
 SKIFF_COLD=$(( $(now_ms) - start ))
@@ -78,7 +78,7 @@ for w in $WORKERS; do
   sed -e "s/127.0.0.1:$SKIFF/127.0.0.1:${WPORT[$w]}/" -e "/^admin:/d" "$WORK/skiff.yaml" >"$WORK/skiff-w$w.yaml"
   echo "workers: $w" >>"$WORK/skiff-w$w.yaml"
   start=$(now_ms)
-  $DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write --allow-env \
+  $DENO run --v8-flags=$SKIFF_V8 --allow-net --allow-read --allow-write --allow-env \
     --allow-sys --unstable-net src/main.ts run -c "$WORK/skiff-w$w.yaml" --log-level warn \
     2>"$WORK/skiff-w$w.err" & WPID[$w]=$!; PIDS+=(${WPID[$w]})
   wait_http "http://127.0.0.1:${WPORT[$w]}/" 30
@@ -258,7 +258,7 @@ clusters:
     protocol: http2
     endpoints: [{ address: 127.0.0.1:$GRPC }]
 EOF
-  $DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write \
+  $DENO run --v8-flags=$SKIFF_V8 --allow-net --allow-read --allow-write \
     --allow-env --allow-sys --unstable-net src/main.ts run -c "$WORK/skiff-grpc.yaml" --log-level warn 2>"$WORK/skiff-grpc.err" & PIDS+=($!)
   # One unary Echo call: 5-byte gRPC frame header + protobuf {1: "ping"}.
   printf '\x00\x00\x00\x00\x06\x0a\x04ping' >"$WORK/grpc.bin"

@@ -66,7 +66,7 @@ EOF
 
 # start_skiff CONFIG LOG: skiff in the background, ready; its pid in SKIFF_PID.
 start_skiff() {
-  $DENO run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write \
+  $DENO run --v8-flags=$SKIFF_V8 --allow-net --allow-read --allow-write \
     --allow-env --allow-sys --allow-run --unstable-net src/main.ts run -c "$1" 2>"$2" &
   SKIFF_PID=$!
   PIDS+=("$SKIFF_PID")

@@ -4,8 +4,8 @@
 # change by requests/s and p99 when instruction counts (bench/instr_per_request.sh) miss what
 # matters, e.g. cache effects of a larger young generation.
 #
-#   VARIANTS="s4|--max-semi-space-size=4 s16|--max-semi-space-size=16" bash bench/skiff_ab.sh
-#   VARIANTS="now|--max-semi-space-size=4 before|--max-semi-space-size=4|/tmp/skiff-before" \
+#   VARIANTS="s2|--max-semi-space-size=2 s4|--max-semi-space-size=4" bash bench/skiff_ab.sh
+#   VARIANTS="now|--max-semi-space-size=2 before|--max-semi-space-size=2|/tmp/skiff-before" \
 #     ROUNDS=5 bash bench/skiff_ab.sh
 #   PIN=1 VARIANTS=... bash bench/skiff_ab.sh   # proxies on CPU 1, wrk and the upstream on CPU 0
 #
@@ -16,7 +16,7 @@ set -euo pipefail
 source "$(dirname "$0")/_peers.sh"
 cd "$(dirname "$0")/.."
 
-VARIANTS=${VARIANTS:-"skiff|--max-semi-space-size=4"}
+VARIANTS=${VARIANTS:-"skiff|$SKIFF_V8"}
 ROUNDS=${ROUNDS:-3}           # rounds; each target once per round, interleaved
 DURATION=${DURATION:-5}       # seconds per wrk run
 CONNS=${CONNS:-50}            # wrk connections

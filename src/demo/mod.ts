@@ -86,7 +86,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       await waitReady(`http://${ep.address.hostname}:${ep.address.port}/`, children[i], 15_000);
     }
     const skiff = spawn("skiff", new URL("../main.ts", here), ["run", "--log-level", "error"], [
-      "--v8-flags=--max-semi-space-size=4",
+      "--v8-flags=--max-semi-space-size=2",
       "--allow-net",
       "--allow-read",
       "--allow-write",

@@ -4,13 +4,13 @@
  * `Deno.Conn.read` is an async function around the runtime's read operation that also keeps
  * the read in a Set (for `unref()`), and `Deno.Conn.write` wraps the write operation in two
  * async functions: together several promises, resumptions and Set updates per request on
- * top of the operations themselves. Calling the operations directly saves about 5 % of
- * skiff's CPU per proxied request (`bash bench/skiff_ab.sh`, see the README).
+ * top of the operations themselves. Calling the operations directly raised skiff's HTTP/1.1
+ * requests/s by ≈ 4 % (`bash bench/skiff_ab.sh` against the tree before; see the README).
  *
  * The operations are reached through `Deno[Deno.internal].core`, which is not a public API:
  * skiff pins Deno 2.9.6, `tests/net/direct_ops_test.ts` fails if that Deno stops offering
- * them, and without them (or with `SKIFF_DIRECT_OPS=off`) every connection simply keeps
- * `Deno.Conn`'s own methods. skiff never `unref()`s a connection it reads this way.
+ * them, and without them every connection simply keeps `Deno.Conn`'s own methods. skiff never
+ * `unref()`s a connection it reads this way (the one thing the wrappers add).
  * @module
  */
 
@@ -22,8 +22,6 @@ interface CoreOps {
 
 function findCore(): CoreOps | null {
   try {
-    const env = Deno.permissions.querySync({ name: "env", variable: "SKIFF_DIRECT_OPS" });
-    if (env.state === "granted" && Deno.env.get("SKIFF_DIRECT_OPS") === "off") return null;
     const internal = (Deno as unknown as { internal?: symbol }).internal;
     if (typeof internal !== "symbol") return null;
     const ns = (Deno as unknown as Record<symbol, { core?: Partial<CoreOps> } | undefined>)[

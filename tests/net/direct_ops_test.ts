@@ -98,18 +98,3 @@ Deno.test("ConnReader reads a Deno socket without Deno.Conn.read", async () => {
     closeAll(a, b, l);
   }
 });
-
-Deno.test("SKIFF_DIRECT_OPS=off keeps Deno.Conn's own methods", async () => {
-  const url = new URL("../../src/net/direct_ops.ts", import.meta.url).href;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `import { directOps } from "${url}"; console.log(JSON.stringify(directOps));`,
-    ],
-    env: { SKIFF_DIRECT_OPS: "off" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, dec.decode(out.stderr));
-  assert.equal(dec.decode(out.stdout).trim(), "false");
-});
