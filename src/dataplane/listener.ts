@@ -98,7 +98,7 @@ export class Listener {
 
   /** True once `drain` was called. */
   get draining(): boolean {
-    return this.#drain.draining;
+    return this.#drained !== undefined;
   }
 
   /**
@@ -157,10 +157,18 @@ export class Listener {
    */
   drain(): Promise<void> {
     if (!this.#drained) {
-      this.#drained = Promise.withResolvers<void>();
+      const drained = this.#drained = Promise.withResolvers<void>();
       this.#stopAccepting();
-      this.#drain.start();
-      if (this.#conns.size === 0) this.#drained.resolve();
+      // Connections are asked to finish only once the listening socket is closed. The runtime
+      // closes it when the cancelled accept has ended (a turn of the event loop later); a
+      // client answered `connection: close` before that reconnects into its accept queue,
+      // which is reset when it closes (a hot restart's handover where tcp_migrate_req is 0).
+      const start = () => {
+        this.#drain.start();
+        if (this.#conns.size === 0) drained.resolve();
+      };
+      if (this.#accepting) this.#accepting.then(start, start);
+      else start();
     }
     return this.#drained.promise;
   }

@@ -83,7 +83,8 @@ export function startLoad(
         const v = res.headers.get("x-config") ?? "(none)";
         stats.byVersion.set(v, (stats.byVersion.get(v) ?? 0) + 1);
       } catch (err) {
-        fail(`socket: ${err}`);
+        const cause = (err as Error)?.cause;
+        fail(`socket: ${err}${cause ? ` (${cause})` : ""}`);
       }
     }
   });
