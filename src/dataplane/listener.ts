@@ -167,10 +167,18 @@ export class Listener {
         this.#drain.start();
         if (this.#conns.size === 0) drained.resolve();
       };
-      if (this.#accepting) this.#accepting.then(start, start);
-      else start();
+      this.unbound().then(start);
     }
     return this.#drained.promise;
+  }
+
+  /**
+   * Resolves once the listening socket is closed (after `drain` or `close` stopped accepting):
+   * the runtime closes it when the cancelled accept has ended, a turn later, and only then
+   * can another socket bind its address without SO_REUSEPORT.
+   */
+  unbound(): Promise<void> {
+    return this.#accepting?.then(() => {}, () => {}) ?? Promise.resolve();
   }
 
   /** Open connections (for the drain's progress). */

@@ -224,7 +224,9 @@ export class DataPlane {
       throw err;
     }
     for (const l of kept) l.update(next);
-    for (const l of leaving) this.#retire(l);
+    const unbound = leaving.map((l) => this.#retire(l));
+    // `later` listeners take addresses of leaving ones: bindable once those sockets closed.
+    if (later.length > 0) await Promise.all(unbound);
     for (const n of later) {
       try {
         bound.push(await this.#bind(next, n));
@@ -313,8 +315,11 @@ export class DataPlane {
     }
   }
 
-  /** Drains a listener a reload removed or rebound, then closes it (at `drain.timeout`). */
-  #retire(l: Listener): void {
+  /**
+   * Drains a listener a reload removed or rebound, then closes it (at `drain.timeout`).
+   * Resolves once its socket is closed (its address free), not when it has drained.
+   */
+  #retire(l: Listener): Promise<void> {
     this.#draining.add(l);
     const timeoutMs = this.config.drain.timeout;
     const timer = this.#deps.clock.setTimer(() => void l.close(true), timeoutMs);
@@ -324,6 +329,7 @@ export class DataPlane {
       this.#draining.delete(l);
       this.#deps.log.info("listener drained", { listener: l.name });
     });
+    return l.unbound();
   }
 
   async #bind(version: ConfigVersion, name: string): Promise<Listener> {

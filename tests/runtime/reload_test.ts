@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/mod.ts";
-import { startHttpUpstream, startSidecar, startTcpEcho, waitFor } from "../_harness/mod.ts";
+import {
+  freePort,
+  startHttpUpstream,
+  startSidecar,
+  startTcpEcho,
+  waitFor,
+} from "../_harness/mod.ts";
 
 const TEST_OPTS = { sanitizeOps: false, sanitizeResources: false };
 
@@ -113,6 +119,33 @@ Deno.test("reload: a removed listener stops accepting", TEST_OPTS, async () => {
   await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: extraPort }));
   assert.equal(await (await fetch(s.url("web") + "/")).text(), "a");
 });
+
+Deno.test(
+  "reload: a listener renamed on the same address is bound once the old one let go of it",
+  TEST_OPTS,
+  async () => {
+    // Without SO_REUSEPORT the new listener can bind the address only after the old one's
+    // socket is closed, which the runtime does a turn after the old one stops accepting.
+    await using a = startHttpUpstream("a");
+    const port = freePort();
+    const yaml = (name: string) => `
+listeners:
+  - name: ${name}
+    address: 127.0.0.1:${port}
+    routes: [{ cluster: a }]
+clusters:
+  - name: a
+    endpoints: [{ address: "127.0.0.1:${a.port}" }]
+`;
+    await using s = await startSidecar(yaml("web"));
+    assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "a");
+    const out = await s.sidecar.reload(parseConfig(yaml("site"), "t.yaml"));
+    assert.equal(out.ok, true, out.error ?? "");
+    assert.deepEqual(s.sidecar.listeners.map((l) => l.name), ["site"]);
+    const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
+    assert.equal(await res.text(), "a");
+  },
+);
 
 Deno.test("reload: a TCP tunnel keeps the cluster it was opened to", TEST_OPTS, async () => {
   await using echo = startTcpEcho();
