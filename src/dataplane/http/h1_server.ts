@@ -182,8 +182,10 @@ export class H1ServerConnection {
           o.handler.finish(ex);
         }
         // A drain that started while the response was written (its head without
-        // `connection: close`) ends the connection all the same.
-        if (!keep || this.#draining) {
+        // `connection: close`) does not end the connection here: the client was promised
+        // another request and may be sending it now. That request is answered with
+        // `connection: close`, or the drain's idle timeout closes the connection (`#headStart`).
+        if (!keep) {
           if (!this.#closed) await this.#lingerClose();
           return;
         }

@@ -78,7 +78,7 @@ Deno.test("h1 drain: a request waiting for its upstream gets connection: close, 
   }
 });
 
-Deno.test("h1 drain: a response whose head is already out ends the connection after its body", async () => {
+Deno.test("h1 drain: after a response whose head is already out, the next request is answered with connection: close", async () => {
   const s = new DrainServer();
   const c = await RawConn.connect(s.port);
   try {
@@ -93,6 +93,15 @@ Deno.test("h1 drain: a response whose head is already out ends the connection af
     body.push(text.encode("56789"));
     body.push(null);
     assert.equal(new TextDecoder().decode(await c.readExactly(10)), "0123456789");
+    // The response promised keep-alive: a client may send its next request at once, and it
+    // must be answered (closing here would fail it), with connection: close.
+    await c.send(get("/next"));
+    const next = await s.next();
+    next.respond(ok("last"));
+    const res = await c.readResponse();
+    assert.equal(res.status, 200);
+    assert.equal(res.header("connection"), "close");
+    assert.equal(res.text(), "last");
     await expectClosed(c);
   } finally {
     c.close();
