@@ -140,6 +140,24 @@ export function hasAny(input: unknown, keys: string[]): boolean {
   return typeof o === "object" && o !== null && keys.some((k) => o[k] !== undefined);
 }
 
+/**
+ * The arguments of `.refine(...)` for "exactly one of `keys`" on an object schema: the error
+ * names them and says how to fix it (keep one, or `addHint` when none is set).
+ *
+ * @param what the object, as the message starts ("a route")
+ */
+export function exactlyOne(what: string, keys: string[], addHint: string) {
+  const list = keys.slice(0, -1).join(", ") + " or " + keys[keys.length - 1];
+  return [
+    (o: Record<string, unknown>) => keys.filter((k) => o[k] !== undefined).length === 1,
+    {
+      error: (iss: { input: unknown }) =>
+        `${what} needs exactly one of ${list} — ` +
+        (hasAny(iss.input, keys) ? "keep one of them" : addHint),
+    },
+  ] as const;
+}
+
 export const Port = z.number().int().min(1).max(65535);
 
 export const Method = z.enum([

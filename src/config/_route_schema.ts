@@ -2,7 +2,7 @@ import { z } from "zod";
 import { describeValue } from "./_describe_value.ts";
 import {
   Duration,
-  hasAny,
+  exactlyOne,
   HeaderName,
   HeaderValue,
   Method,
@@ -20,16 +20,11 @@ const HeaderMatch = z.strictObject({
   regex: Regex.optional().describe("Regular expression the whole value must match."),
   present: z.boolean().optional(),
   invert: z.boolean().default(false),
-}).refine(
-  (h) => [h.exact, h.prefix, h.regex, h.present].filter((v) => v !== undefined).length === 1,
-  {
-    error: (iss) =>
-      "a header match needs exactly one of exact, prefix, regex or present — " +
-      (hasAny(iss.input, ["exact", "prefix", "regex", "present"])
-        ? "keep one of them"
-        : "add one; present: true matches any value"),
-  },
-);
+}).refine(...exactlyOne(
+  "a header match",
+  ["exact", "prefix", "regex", "present"],
+  "add one; present: true matches any value",
+));
 
 const RouteMatch = z.strictObject({
   authority: z.string().optional().describe(
@@ -123,13 +118,11 @@ const Sticky = z.strictObject({
       "it): a request with a valid one goes there; one without (or naming a branch removed or " +
       "of weight 0) gets a weighted pick and the response sets the cookie.",
   ),
-}).refine((s) => (s.header === undefined) !== (s.cookie === undefined), {
-  error: (iss) =>
-    "sticky needs exactly one of header or cookie — " +
-    (hasAny(iss.input, ["header", "cookie"])
-      ? "keep one of them"
-      : "add header: NAME, or cookie: { name: NAME, ttl: 1h }"),
-});
+}).refine(...exactlyOne(
+  "sticky",
+  ["header", "cookie"],
+  "add header: NAME, or cookie: { name: NAME, ttl: 1h }",
+));
 
 const FaultDelay = z.strictObject({
   fixed_delay: Duration.describe("How long a delayed request waits before it is forwarded."),
@@ -182,9 +175,11 @@ const Fallback = z.strictObject({
   cluster: Name.optional(),
   on: z.array(FallbackOn).min(1).default(["circuit_open", "no_healthy_upstream", "timeout"])
     .describe("The failures the fallback answers."),
-}).refine((f) => (f.response === undefined) !== (f.cluster === undefined), {
-  error: "a fallback needs exactly one of response or cluster — keep one of them",
-});
+}).refine(...exactlyOne(
+  "a fallback",
+  ["response", "cluster"],
+  "add response: { status: 503 }, or cluster: NAME",
+));
 
 export const Route = z.strictObject({
   name: Name.optional(),
@@ -218,10 +213,8 @@ export const Route = z.strictObject({
   fallback: Fallback.optional().describe(
     "What to answer when the circuit is open, no endpoint is healthy, or the upstream times out.",
   ),
-}).refine((r) => (r.cluster === undefined) !== (r.weighted_clusters === undefined), {
-  error: (iss) =>
-    "a route needs exactly one of cluster or weighted_clusters — " +
-    (hasAny(iss.input, ["cluster", "weighted_clusters"])
-      ? "keep one of them"
-      : "add cluster: NAME, or weighted_clusters to split traffic"),
-});
+}).refine(...exactlyOne(
+  "a route",
+  ["cluster", "weighted_clusters"],
+  "add cluster: NAME, or weighted_clusters to split traffic",
+));
