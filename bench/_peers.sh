@@ -5,6 +5,9 @@
 # interleaved runs of bench/skiff_ab.sh put it 2-8 % ahead of 4 MiB; larger ones fall out of cache).
 # shellcheck disable=SC2034
 SKIFF_V8=${SKIFF_V8:-"--max-semi-space-size=2"}
+# The Deno that runs skiff and the Deno peers: the one on the PATH, else the pinned one from npm.
+# shellcheck disable=SC2034
+DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 
 # upstream_conf WORK PORT: one nginx worker answering a fixed 20-byte body, in WORK/upstream.conf.
 upstream_conf() {

@@ -44,7 +44,6 @@ NATIVE_N=${NATIVE_N:-200000}    # requests of the native run (syscalls, CPU time
 PROTO=${PROTO:-h1}              # h1, or h2: h2c from the client (h2load -m 10) to an HTTP/1.1 upstream
 if [ "$PROTO" = h2 ]; then H2LOAD_MODE="-m 10"; CONNS=${CONNS_H2:-10}; else H2LOAD_MODE="--h1"; fi
 TARGETS=${TARGETS:-"skiff nginx deno-l4"}
-DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 BASE=${BASE_PORT:-18760}
 UP=$BASE; PROXY=$((BASE + 1)); ADMIN=$((BASE + 2))
 WORK=$(mktemp -d /tmp/skiff-instr.XXXXXX)

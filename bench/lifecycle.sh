@@ -34,7 +34,6 @@ DURATION=${DURATION:-10} # seconds of wrk per scenario
 CONNS=${CONNS:-50}       # wrk connections
 RELOADS=${RELOADS:-20}
 NETNS=${NETNS:-auto}     # auto: hot restart in a network namespace when root; off: on loopback
-DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 BASE=${BASE_PORT:-18800}
 UP=$BASE; SKIFF=$((BASE + 1)); ADMIN=$((BASE + 2))
 WORK=$(mktemp -d /tmp/skiff-lifecycle.XXXXXX)

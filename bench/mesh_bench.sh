@@ -32,7 +32,6 @@ ROUNDS=${ROUNDS:-3}         # interleaved rounds; tables show medians
 BULK_MIB=${BULK_MIB:-256}   # MiB per bulk stream
 HS_CONC=${HS_CONC:-8}       # concurrent handshake loops
 HTTP_CONNS=${HTTP_CONNS:-50} # wrk connections
-DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 SKIFF_TREE=${SKIFF_TREE:-.} # the checkout the two sidecars run from
 BASE=${BASE_PORT:-18840}
 UP=$BASE; SINK=$((BASE + 1)); RAWTLS=$((BASE + 2))

@@ -21,7 +21,6 @@ DURATION=${DURATION:-5}   # seconds sampled (after a 3 s warm-up)
 CONNS=${CONNS:-50}        # wrk connections
 TOP=${TOP:-30}            # named functions listed
 TARGET=${TARGET:-skiff}   # skiff or deno-l4
-DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 BASE=${BASE_PORT:-18780}
 UP=$BASE; PROXY=$((BASE + 1)); ADMIN=$((BASE + 2))
 WORK=$(mktemp -d /tmp/skiff-prof.XXXXXX)

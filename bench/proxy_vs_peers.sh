@@ -20,7 +20,6 @@ DURATION=${DURATION:-5}        # seconds per wrk run
 ROUNDS=${ROUNDS:-3}            # rounds; each target is measured once per round, interleaved
 CONNS=${CONNS:-"10 50"}        # wrk connection counts
 WORKERS=${WORKERS-"1 2"}       # skiff node-mode variants (workers: N) measured too; "" for none
-DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 BASE=${BASE_PORT:-18700}
 UP=$BASE; SKIFF=$((BASE + 1)); NGINX=$((BASE + 2)); HAPROXY=$((BASE + 3)); ADMIN=$((BASE + 4))
 L4=$((BASE + 7))

@@ -37,7 +37,6 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10} # seconds of wrk per kill row
 CONNS=${CONNS:-50}       # wrk connections
 SPLIT_N=${SPLIT_N:-10000}
-DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 BASE=${BASE_PORT:-18900}
 SKIFF=$BASE; ADMIN=$((BASE + 1)); EP=$((BASE + 10)) # endpoints: EP, EP+1, …
 WORK=$(mktemp -d /tmp/skiff-resilience.XXXXXX)

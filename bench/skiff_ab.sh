@@ -20,7 +20,6 @@ VARIANTS=${VARIANTS:-"skiff|$SKIFF_V8"}
 ROUNDS=${ROUNDS:-3}           # rounds; each target once per round, interleaved
 DURATION=${DURATION:-5}       # seconds per wrk run
 CONNS=${CONNS:-50}            # wrk connections
-DENO=${DENO:-$(command -v deno || echo "npx --yes deno@2.9.6")}
 BASE=${BASE_PORT:-18800}
 PIN_LOAD=""; PIN_PROXY=""
 if [ -n "${PIN:-}" ]; then PIN_LOAD="taskset -c 0"; PIN_PROXY="taskset -c 1"; fi
