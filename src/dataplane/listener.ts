@@ -96,11 +96,6 @@ export class Listener {
     return this.#version;
   }
 
-  /** True once `drain` was called. */
-  get draining(): boolean {
-    return this.#drained !== undefined;
-  }
-
   /**
    * Serves `version` from now on: new connections get its settings, new requests its routes
    * and clusters. The socket stays bound; its address and TLS mode must not differ.
