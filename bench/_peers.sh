@@ -33,17 +33,31 @@ clusters:
 EOF
 }
 
-# nginx_proxy_conf WORK PORT UPSTREAM_PORT: nginx as the proxy in bench/proxy_vs_peers.sh (one
-# worker, upstream keepalive), in one process (master_process off: valgrind and perf see it all),
-# in WORK/nginx.conf.
+# The forwarding headers skiff adds to every request it proxies (X-Forwarded-For with the
+# client's address, X-Forwarded-Proto, and an X-Request-Id generated when the request has none),
+# as nginx directives: nginx in skiff's place is configured to do the same work. Goes inside
+# `http { }` (the map) and a `location` (the headers).
+nginx_forwarding_map() {
+  echo 'map $http_x_request_id $skiff_rid { "" $request_id; default $http_x_request_id; }'
+}
+nginx_forwarding_headers() {
+  echo 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;' \
+    'proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Request-Id $skiff_rid;'
+}
+
+# nginx_proxy_conf WORK PORT UPSTREAM_PORT [bare]: nginx as the proxy (one worker, upstream
+# keepalive, the forwarding headers above; only plain pass-through with `bare`), in one process
+# (master_process off: valgrind and perf see it all), in WORK/nginx.conf.
 nginx_proxy_conf() {
+  local headers=""
+  [ "${4:-}" = bare ] || headers="$(nginx_forwarding_headers)"
   cat >"$1/nginx.conf" <<EOF
 worker_processes 1; daemon off; master_process off; pid $1/nginx.pid; error_log $1/nginx.err;
 events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
+http { access_log off; keepalive_requests 1000000; $(nginx_forwarding_map)
   upstream up { server 127.0.0.1:$3; keepalive 128; keepalive_requests 1000000; }
   server { listen 127.0.0.1:$2;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; $headers } } }
 EOF
 }
 

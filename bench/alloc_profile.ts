@@ -27,6 +27,13 @@ const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
 await new Promise((resolve) => ws.onopen = resolve);
 let nextId = 1;
 const pending = new Map<number, (v: unknown) => void>();
+// A profile too large for one WebSocket frame closes the socket: fail instead of waiting.
+ws.onclose = (e) => {
+  if (pending.size === 0) return;
+  console.error(`inspector connection closed (${e.code} ${e.reason}): try a shorter load`);
+  Deno.exit(1);
+};
+ws.onerror = (e) => console.error("inspector connection:", (e as ErrorEvent).message);
 ws.onmessage = (e) => {
   const msg = JSON.parse(e.data);
   if (msg.id && pending.has(msg.id)) {
@@ -42,7 +49,9 @@ function send(method: string, params: Record<string, unknown> = {}): Promise<unk
 
 await send("HeapProfiler.enable");
 await send("HeapProfiler.startSampling", {
-  samplingInterval: 256,
+  // Bytes between samples (Poisson): the estimate per site stays unbiased, and a coarser
+  // interval keeps the profile of a long load within one WebSocket frame.
+  samplingInterval: 1024,
   includeObjectsCollectedByMajorGC: true,
   includeObjectsCollectedByMinorGC: true,
 });

@@ -8,7 +8,8 @@
 #   bash bench/native_profile.sh
 #   DURATION=8 CONNS=10 TOP=40 bash bench/native_profile.sh
 #   TARGET=deno-l4 bash bench/native_profile.sh   # the bare Deno relay, for comparison
-#   TARGET=nginx bash bench/native_profile.sh     # nginx as the proxy (one process)
+#   TARGET=nginx bash bench/native_profile.sh     # nginx as the proxy (one process), adding
+#                                                 # skiff's forwarding headers; nginx-bare without
 #
 # Unlike bench/instr_per_request.sh (instructions under callgrind, 50x slower), this sees the
 # process at full speed, kernel included; the shares move by a point or two between runs.
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5}   # seconds sampled (after a 3 s warm-up)
 CONNS=${CONNS:-50}        # wrk connections
 TOP=${TOP:-30}            # named functions listed
-TARGET=${TARGET:-skiff}   # skiff or deno-l4
+TARGET=${TARGET:-skiff}   # skiff, deno-l4, nginx or nginx-bare
 BASE=${BASE_PORT:-18780}
 UP=$BASE; PROXY=$((BASE + 1)); ADMIN=$((BASE + 2))
 WORK=$(mktemp -d /tmp/skiff-prof.XXXXXX)
@@ -42,9 +43,9 @@ case $TARGET in
     --log-level warn >"$WORK/proxy.out" 2>&1 & ;;
   deno-l4) $DENO run --v8-flags=--perf-basic-prof --allow-net bench/l4_relay.ts "$PROXY" "$UP" \
     >"$WORK/proxy.out" 2>&1 & ;;
-  nginx) nginx_proxy_conf "$WORK" "$PROXY" "$UP"
+  nginx | nginx-bare) nginx_proxy_conf "$WORK" "$PROXY" "$UP" "${TARGET#nginx-}"
     nginx -c "$WORK/nginx.conf" -p "$WORK" >"$WORK/proxy.out" 2>&1 & ;;
-  *) echo "unknown TARGET $TARGET (skiff, deno-l4 or nginx)" >&2; exit 1 ;;
+  *) echo "unknown TARGET $TARGET (skiff, deno-l4, nginx or nginx-bare)" >&2; exit 1 ;;
 esac
 PID=$!; PIDS+=($PID)
 wait_http "http://127.0.0.1:$PROXY/" 30

@@ -2,7 +2,9 @@
 # skiff as a reverse proxy next to its peers, measured in one run on this machine:
 # direct (no proxy), skiff (one isolate, and node mode with 1 and 2 data-plane Workers),
 # nginx (1 and 2 workers, upstream keepalive) and HAProxy (1 thread), all in front of the
-# same upstream (an nginx worker answering a fixed 20-byte body).
+# same upstream (an nginx worker answering a fixed 20-byte body). nginx and HAProxy add the
+# forwarding headers skiff adds (X-Forwarded-For, X-Forwarded-Proto, X-Request-Id), so that all
+# do the same work; `nginx-bare` is nginx as a plain pass-through, for reference.
 #
 #   bash bench/proxy_vs_peers.sh            # or: deno task bench:proxy
 #   DURATION=10 ROUNDS=3 bash bench/proxy_vs_peers.sh
@@ -85,25 +87,37 @@ for w in $WORKERS; do
 done
 
 # --- nginx as a proxy -----------------------------------------------------------------------
+# With the forwarding headers skiff adds (bench/_peers.sh), so that both do the same work; the
+# ratios are against this one. `nginx-bare` below is plain pass-through, for reference.
 cat >"$WORK/nginx.conf" <<EOF
 worker_processes 1; daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
 events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000;
+http { access_log off; keepalive_requests 1000000; $(nginx_forwarding_map)
   upstream up { server 127.0.0.1:$UP; keepalive 128; keepalive_requests 1000000; }
   server { listen 127.0.0.1:$NGINX;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection "";
+      $(nginx_forwarding_headers)
+} } }
 EOF
 start=$(now_ms)
 nginx -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=($NGINX_PID)
 wait_http "http://127.0.0.1:$NGINX/" 10
 NGINX_COLD=$(( $(now_ms) - start ))
+# nginx_variant NAME PORT [SED_ARGS...]: starts a copy of that nginx on PORT (own pid file and
+# error log), edited by the sed arguments; sets VARIANT_PID.
+nginx_variant() {
+  local name=$1 port=$2; shift 2
+  sed -e "s/listen 127.0.0.1:$NGINX;/listen 127.0.0.1:$port;/" -e "s|pid $WORK/nginx.pid|pid $WORK/$name.pid|" \
+    -e "s|error_log $WORK/nginx.err|error_log $WORK/$name.err|" "$@" "$WORK/nginx.conf" >"$WORK/$name.conf"
+  nginx -c "$WORK/$name.conf" -p "$WORK" & VARIANT_PID=$!; PIDS+=($VARIANT_PID)
+  wait_http "http://127.0.0.1:$port/" 10
+}
 # The same nginx with two workers, next to skiff's multi-Worker mode.
 NGINX2=$((BASE + 8))
-sed -e "s/worker_processes 1;/worker_processes 2;/" -e "s/listen 127.0.0.1:$NGINX;/listen 127.0.0.1:$NGINX2;/" \
-  -e "s|pid $WORK/nginx.pid|pid $WORK/nginx2.pid|" -e "s|error_log $WORK/nginx.err|error_log $WORK/nginx2.err|" \
-  "$WORK/nginx.conf" >"$WORK/nginx2.conf"
-nginx -c "$WORK/nginx2.conf" -p "$WORK" & NGINX2_PID=$!; PIDS+=($NGINX2_PID)
-wait_http "http://127.0.0.1:$NGINX2/" 10
+nginx_variant nginx2 "$NGINX2" -e "s/worker_processes 1;/worker_processes 2;/"; NGINX2_PID=$VARIANT_PID
+# And nginx as a bare pass-through (no forwarding headers), as this script measured it before.
+NGINX_BARE=$((BASE + 9))
+nginx_variant nginx-bare "$NGINX_BARE" -e "/proxy_set_header X-Forwarded-For/d"; NGINX_BARE_PID=$VARIANT_PID
 
 # --- HAProxy --------------------------------------------------------------------------------
 HAPROXY_PID=""
@@ -120,6 +134,10 @@ defaults
   http-reuse always
 frontend f
   bind 127.0.0.1:$HAPROXY
+  # The forwarding headers skiff adds.
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Request-Id %[uuid()] unless { req.hdr(x-request-id) -m found }
   default_backend b
 backend b
   server s1 127.0.0.1:$UP
@@ -143,11 +161,11 @@ HAPROXY_IDLE=$([ -n "$HAPROXY_PID" ] && tree_rss_kb $HAPROXY_PID || echo 0)
 declare -A RPS P50 P99 PEAK CPU
 targets="direct deno-l4 skiff"
 for w in $WORKERS; do targets="$targets skiff-w$w"; done
-targets="$targets nginx nginx-w2"; [ -n "$HAPROXY_PID" ] && targets="$targets haproxy"
+targets="$targets nginx nginx-bare nginx-w2"; [ -n "$HAPROXY_PID" ] && targets="$targets haproxy"
 port_of() { case $1 in direct) echo $UP;; deno-l4) echo $L4;; skiff) echo $SKIFF;; skiff-w*) echo "${WPORT[${1#skiff-w}]}";;
-  nginx) echo $NGINX;; nginx-w2) echo $NGINX2;; haproxy) echo $HAPROXY;; esac; }
+  nginx) echo $NGINX;; nginx-bare) echo $NGINX_BARE;; nginx-w2) echo $NGINX2;; haproxy) echo $HAPROXY;; esac; }
 pid_of() { case $1 in deno-l4) echo $L4_PID;; skiff) echo $SKIFF_PID;; skiff-w*) echo "${WPID[${1#skiff-w}]}";;
-  nginx) echo $NGINX_PID;; nginx-w2) echo $NGINX2_PID;; haproxy) echo $HAPROXY_PID;; *) echo "";; esac; }
+  nginx) echo $NGINX_PID;; nginx-bare) echo $NGINX_BARE_PID;; nginx-w2) echo $NGINX2_PID;; haproxy) echo $HAPROXY_PID;; *) echo "";; esac; }
 
 # CPU clock ticks (user, system) of a process and its children, from /proc.
 cpu_ticks() {
@@ -201,7 +219,7 @@ for round in $(seq 1 "$ROUNDS"); do
       RPS[$key]="${RPS[$key]:-} $rps"; P50[$key]="${P50[$key]:-} $p50"; P99[$key]="${P99[$key]:-} $p99"
       CPU[$key]="$cpu"
       [ "${PEAK[$t]:-0}" -lt "$peak" ] && PEAK[$t]=$peak
-      printf "  round %d  c=%-3s %-8s %8s rps  p50 %6s ms  p99 %6s ms\n" "$round" "$c" "$t" "$rps" "$p50" "$p99" >&2
+      printf "  round %d  c=%-3s %-10s %8s rps  p50 %6s ms  p99 %6s ms\n" "$round" "$c" "$t" "$rps" "$p50" "$p99" >&2
     done
   done
 done
@@ -210,16 +228,24 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[i
 
 echo
 echo "HTTP/1.1, wrk -t1, median of $ROUNDS rounds (rps; latency in ms; CPU: µs user+kernel per request, last round)"
-printf "| %-8s | %5s | %9s | %7s | %7s | %12s | %13s | %11s |\n" target conns rps p50 p99 "rps vs nginx" "p99 vs nginx" "cpu/req"
-printf "|%s|\n" "----------|-------|-----------|---------|---------|--------------|---------------|-------------"
+printf "| %-10s | %5s | %9s | %7s | %7s | %12s | %13s | %11s |\n" target conns rps p50 p99 "rps vs nginx" "p99 vs nginx" "cpu/req"
+printf "|%s|\n" "------------|-------|-----------|---------|---------|--------------|---------------|-------------"
 for c in $CONNS; do
   n_rps=$(echo "${RPS[nginx/$c]}" | median); n_p99=$(echo "${P99[nginx/$c]}" | median)
   for t in $targets; do
     rps=$(echo "${RPS[$t/$c]}" | median); p50=$(echo "${P50[$t/$c]}" | median); p99=$(echo "${P99[$t/$c]}" | median)
     ratio=$(awk -v a="$rps" -v b="$n_rps" 'BEGIN { printf "%.2fx", a / b }')
     dp99=$(awk -v a="$p99" -v b="$n_p99" 'BEGIN { printf "%+.2f ms", a - b }')
-    printf "| %-8s | %5s | %9s | %7s | %7s | %12s | %13s | %11s |\n" "$t" "$c" "$rps" "$p50" "$p99" "$ratio" "$dp99" "${CPU[$t/$c]}"
+    printf "| %-10s | %5s | %9s | %7s | %7s | %12s | %13s | %11s |\n" "$t" "$c" "$rps" "$p50" "$p99" "$ratio" "$dp99" "${CPU[$t/$c]}"
   done
+done
+echo
+for c in $CONNS; do
+  rps=$(echo "${RPS[skiff/$c]}" | median); p99=$(echo "${P99[skiff/$c]}" | median)
+  n_rps=$(echo "${RPS[nginx/$c]}" | median); n_p99=$(echo "${P99[nginx/$c]}" | median)
+  b_rps=$(echo "${RPS[nginx-bare/$c]}" | median); b_p99=$(echo "${P99[nginx-bare/$c]}" | median)
+  awk -v c="$c" -v s="$rps" -v sp="$p99" -v n="$n_rps" -v np="$n_p99" -v b="$b_rps" -v bp="$b_p99" 'BEGIN {
+    printf "skiff at %s connections: %.2fx nginx with the same forwarding headers (p99 %+.2f ms), %.2fx nginx-bare (p99 %+.2f ms)\n", c, s / n, sp - np, s / b, sp - bp }'
 done
 
 echo
