@@ -8,7 +8,17 @@ export interface ReloadOutcome {
   error?: string;
   /** Listeners by what happened to their sockets, and clusters by what happened to them. */
   changes?: {
-    listeners: { added: string[]; removed: string[]; rebound: string[]; kept: string[] };
+    /**
+     * `failed`: listeners of the new config that could not be bound after the outgoing ones
+     * let go of their address (another process took it in between); they are not serving.
+     */
+    listeners: {
+      added: string[];
+      removed: string[];
+      rebound: string[];
+      kept: string[];
+      failed: string[];
+    };
     clusters: { added: string[]; removed: string[]; changed: string[]; kept: string[] };
   };
   /** Sections that changed but apply only after a (hot) restart: admin, gossip, identity, workers. */

@@ -19,6 +19,9 @@ export interface ListenerEvents {
   onDetected(protocol: Detected): void;
 }
 
+/** Binds a TCP listening socket, as `Deno.listen` does. */
+export type ListenFn = (opts: Deno.TcpListenOptions & { transport: "tcp" }) => Deno.TcpListener;
+
 /** Collaborators of a listener. */
 export interface ListenerDeps {
   clock: Clock;
@@ -28,6 +31,8 @@ export interface ListenerDeps {
   events: ListenerEvents;
   /** Bind with SO_REUSEPORT (several processes or Workers on one port). */
   reusePort?: boolean;
+  /** Binds the listening socket; `Deno.listen` when absent (tests inject bind failures). */
+  listen?: ListenFn;
   /** Binds the acceptor of a `tls.mode: mtls` listener (required for those). */
   secure?: (config: ListenerConfig, gate?: ConnectionGate) => Promise<SecureAcceptor>;
   /** Opens mutual-TLS hops to clusters with `tls.mode: mtls`. */

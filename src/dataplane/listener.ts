@@ -17,7 +17,7 @@ import { H1ServerConnection } from "./http/h1_server.ts";
 import { serveH2 } from "./http/h2_server.ts";
 
 export { addrText } from "./_conn_util.ts";
-export type { ListenerDeps, ListenerEvents } from "./_listener_deps.ts";
+export type { ListenerDeps, ListenerEvents, ListenFn } from "./_listener_deps.ts";
 
 const OVERFLOW = new TextEncoder().encode(
   "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nx-skiff-error: overflow\r\n" +
@@ -138,9 +138,12 @@ export class Listener {
     }
     const a = this.config.address;
     const opts = { hostname: a.hostname, port: a.port, transport: "tcp" as const };
-    this.#listener = this.#d.reusePort
-      ? Deno.listen({ ...opts, reusePort: true } as Deno.TcpListenOptions)
-      : Deno.listen(opts);
+    const listen = this.#d.listen ?? Deno.listen;
+    this.#listener = listen(
+      this.#d.reusePort
+        ? { ...opts, reusePort: true } as Deno.TcpListenOptions & typeof opts
+        : opts,
+    );
     this.#accepting = this.#acceptLoop();
   }
 

@@ -206,7 +206,9 @@ export class ConfigReloader {
       this.#failures.inc();
       return { ...outcome, result: "refused" };
     }
-    this.#active = text;
+    const failed = outcome.changes?.listeners.failed ?? [];
+    // A listener that could not be bound is missing: reloading the same file binds it again.
+    if (failed.length === 0) this.#active = text;
     this.#reloads.ok.inc();
     this.#lastSuccess.set(this.#d.clock.now() / 1000);
     log.info("config reloaded", {
@@ -215,6 +217,12 @@ export class ConfigReloader {
       version: outcome.version,
       changes: outcome.changes,
     });
+    if (failed.length > 0) {
+      log.error("listeners of the new config could not be bound; reload again to retry", {
+        listeners: failed,
+        version: outcome.version,
+      });
+    }
     if (outcome.restartNeeded && outcome.restartNeeded.length > 0) {
       log.warn("config sections changed that apply only after a restart (--hot-restart)", {
         sections: outcome.restartNeeded,

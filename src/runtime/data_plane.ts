@@ -7,7 +7,7 @@ import type { ClusterRuntime } from "../dataplane/cluster.ts";
 import { type ClusterView, clusterView } from "../dataplane/cluster_view.ts";
 import type { ConfigVersion } from "../dataplane/config_version.ts";
 import { shadowCheck, type ShadowReport, shadowSummary } from "../dataplane/shadow_check.ts";
-import { Listener } from "../dataplane/listener.ts";
+import { Listener, type ListenFn } from "../dataplane/listener.ts";
 import { SharedPools } from "../dataplane/pool/shared_pools.ts";
 import { clusterChanges } from "../config/diff.ts";
 import { type ResilienceMetrics, resilienceMetrics } from "./resilience_metrics.ts";
@@ -27,6 +27,8 @@ export interface DataPlaneDeps {
   accessLog: AccessLogSink;
   /** Bind listeners with SO_REUSEPORT (several Workers on one port, or a hot restart). */
   reusePort?: boolean;
+  /** Binds listening sockets; `Deno.listen` when absent (tests inject bind failures). */
+  listen?: ListenFn;
   /** The Worker's index in node mode; absent in the main isolate. */
   worker?: string;
   /**
@@ -226,11 +228,15 @@ export class DataPlane {
     for (const l of kept) l.update(next);
     const unbound = leaving.map((l) => this.#retire(l));
     // `later` listeners take addresses of leaving ones: bindable once those sockets closed.
+    // The new version is committed by then, so one whose address was taken in the meantime
+    // is reported (`failed`) rather than undoing the reload.
     if (later.length > 0) await Promise.all(unbound);
+    const failed: string[] = [];
     for (const n of later) {
       try {
         bound.push(await this.#bind(next, n));
       } catch (err) {
+        failed.push(n);
         this.#deps.log.error("a listener of the new config could not be bound", {
           listener: n,
           err,
@@ -244,7 +250,7 @@ export class DataPlane {
     this.#versions.commit(next);
     prev.release();
     return {
-      listeners: { ...lc, kept: kept.map((l) => l.name) },
+      listeners: { ...lc, kept: kept.map((l) => l.name), failed },
       clusters: changes,
       shadow,
     };
@@ -342,6 +348,7 @@ export class DataPlane {
       events: this.stats.listenerEvents(name),
       onRateLimited: () => this.#metrics.listenerLimited(name),
       reusePort: d.reusePort,
+      listen: d.listen,
       secure: this.#identity.secure,
       mesh: this.#identity.mesh,
     });

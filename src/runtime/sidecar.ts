@@ -11,6 +11,7 @@ import type { SvidSource } from "../security/svid_source.ts";
 import type { DrainOptions, LifecycleHooks, ReloadOutcome } from "../control/lifecycle.ts";
 import type { MembersView } from "../discovery/member_view.ts";
 import { DataPlane } from "./data_plane.ts";
+import type { ListenFn } from "../dataplane/listener.ts";
 import { meshFor, openIdentity, secureFor } from "./identity.ts";
 import type { Membership, MembershipDeps } from "./membership.ts";
 import { GossipResolvers, startGossip } from "./start_membership.ts";
@@ -24,6 +25,8 @@ export interface SidecarDeps {
   log: Logger;
   /** Bind listeners with SO_REUSEPORT. */
   reusePort?: boolean;
+  /** Binds listening sockets; `Deno.listen` when absent (tests inject bind failures). */
+  listen?: ListenFn;
   /** Host facts and event sink for gossip membership (when the config has a gossip section). */
   membership?: Pick<MembershipDeps, "host" | "onEvent">;
   /** What `POST /reload` and `POST /drain` on the admin API do. */

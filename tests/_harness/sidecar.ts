@@ -1,6 +1,6 @@
 import { parseConfig } from "../../src/config/mod.ts";
 import { Logger, mathRng, systemClock } from "../../src/core/mod.ts";
-import { Sidecar } from "../../src/runtime/sidecar.ts";
+import { Sidecar, type SidecarDeps } from "../../src/runtime/sidecar.ts";
 
 /** A sidecar running in the test's own process. */
 export interface TestSidecar {
@@ -19,7 +19,8 @@ export interface TestSidecar {
 
 /**
  * Starts a sidecar from YAML text in this process. Listener and admin addresses may use
- * port 0. Log lines are captured in `logs` instead of printed.
+ * port 0. Log lines are captured in `logs` instead of printed. `deps` replaces collaborators
+ * (e.g. `listen`, to make a bind fail).
  *
  * @example
  * ```ts
@@ -27,7 +28,10 @@ export interface TestSidecar {
  * const res = await fetch(s.url("ingress") + "/");
  * ```
  */
-export async function startSidecar(yaml: string): Promise<TestSidecar> {
+export async function startSidecar(
+  yaml: string,
+  deps: Pick<SidecarDeps, "listen"> = {},
+): Promise<TestSidecar> {
   const config = parseConfig(yaml, "test.yaml");
   const logs: Record<string, unknown>[] = [];
   const log = new Logger({
@@ -42,6 +46,7 @@ export async function startSidecar(yaml: string): Promise<TestSidecar> {
     membership: {
       host: { hostname: () => "test", privateAddress: () => undefined, cpu: () => 0 },
     },
+    ...deps,
   });
   await sidecar.start();
   const port = (name: string) => {

@@ -120,6 +120,33 @@ Deno.test("reloader: a file that validates to the active config changes nothing"
   assert.equal(sample(s.target.registry, 'skiff_config_reloads_total{result="ok"}'), 0);
 });
 
+Deno.test(
+  "reloader: a version applied with a listener left unbound is logged, and the same file is applied again",
+  async () => {
+    await using s = await setup();
+    let version = 1;
+    s.target.answer = () => ({
+      ok: true,
+      version: ++version,
+      changes: {
+        listeners: { added: [], removed: [], rebound: ["web"], kept: [], failed: ["web"] },
+        clusters: { added: [], removed: [], changed: [], kept: ["app"] },
+      },
+    });
+    await Deno.writeTextFile(s.file, config(10001));
+    const first = await s.reloader.reloadNow("signal");
+    assert.equal(first.result, "ok");
+    const line = s.lines.find((l) => l.level === "error");
+    assert.ok(line, JSON.stringify(s.lines));
+    assert.match(String(line.msg), /could not be bound; reload again to retry/);
+    assert.deepEqual(line.listeners, ["web"]);
+    // Not "unchanged": the listener that is missing gets another try.
+    const second = await s.reloader.reloadNow("signal");
+    assert.equal(second.result, "ok");
+    assert.equal(s.target.applied.length, 2);
+  },
+);
+
 Deno.test("reloader: a refused version is counted, and the same file is tried again", async () => {
   await using s = await setup();
   s.target.answer = () => ({ ok: false, version: 1, error: "listener web: address in use" });

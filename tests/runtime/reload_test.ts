@@ -25,6 +25,19 @@ clusters:
 ${extra}`;
 }
 
+/** One listener `name` on `127.0.0.1:port` routing to cluster `a` at `upstream`. */
+function listenerOn(name: string, port: number, upstream: number): string {
+  return `
+listeners:
+  - name: ${name}
+    address: 127.0.0.1:${port}
+    routes: [{ cluster: a }]
+clusters:
+  - name: a
+    endpoints: [{ address: "127.0.0.1:${upstream}" }]
+`;
+}
+
 Deno.test("reload: a new route applies at once on the same socket", TEST_OPTS, async () => {
   await using a = startHttpUpstream("a");
   await using b = startHttpUpstream("b");
@@ -128,20 +141,47 @@ Deno.test(
     // socket is closed, which the runtime does a turn after the old one stops accepting.
     await using a = startHttpUpstream("a");
     const port = freePort();
-    const yaml = (name: string) => `
-listeners:
-  - name: ${name}
-    address: 127.0.0.1:${port}
-    routes: [{ cluster: a }]
-clusters:
-  - name: a
-    endpoints: [{ address: "127.0.0.1:${a.port}" }]
-`;
+    const yaml = (name: string) => listenerOn(name, port, a.port);
     await using s = await startSidecar(yaml("web"));
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "a");
     const out = await s.sidecar.reload(parseConfig(yaml("site"), "t.yaml"));
     assert.equal(out.ok, true, out.error ?? "");
     assert.deepEqual(s.sidecar.listeners.map((l) => l.name), ["site"]);
+    const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
+    assert.equal(await res.text(), "a");
+  },
+);
+
+Deno.test(
+  "reload: a renamed listener whose address was taken meanwhile is reported, and bound by the next reload",
+  TEST_OPTS,
+  async () => {
+    // The address is free between the old listener's close and the new one's bind: another
+    // process taking it then is simulated by a bind that fails while `taken` is set.
+    await using a = startHttpUpstream("a");
+    const port = freePort();
+    let taken = false;
+    const listen = (opts: Deno.TcpListenOptions & { transport: "tcp" }) => {
+      if (taken && opts.port === port) throw new Deno.errors.AddrInUse("Address already in use");
+      return Deno.listen(opts);
+    };
+    const yaml = (name: string) => listenerOn(name, port, a.port);
+    await using s = await startSidecar(yaml("web"), { listen });
+    taken = true;
+    const out = await s.sidecar.reload(parseConfig(yaml("site"), "t.yaml"));
+    assert.equal(out.ok, true, "the version is applied: the old listener is gone already");
+    assert.deepEqual(out.changes?.listeners.failed, ["site"]);
+    assert.deepEqual(out.changes?.listeners.removed, ["web"]);
+    assert.deepEqual(s.sidecar.listeners.map((l) => l.name), []);
+    assert.ok(
+      s.logs.some((l) => l.msg === "a listener of the new config could not be bound"),
+      "the failure is logged",
+    );
+    taken = false;
+    const again = await s.sidecar.reload(parseConfig(yaml("site"), "t.yaml"));
+    assert.equal(again.ok, true, again.error ?? "");
+    assert.deepEqual(again.changes?.listeners.added, ["site"]);
+    assert.deepEqual(again.changes?.listeners.failed, []);
     const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
     assert.equal(await res.text(), "a");
   },
