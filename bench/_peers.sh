@@ -34,15 +34,17 @@ EOF
 }
 
 # The forwarding headers skiff adds to every request it proxies (X-Forwarded-For with the
-# client's address, X-Forwarded-Proto, and an X-Request-Id generated when the request has none),
+# client's address appended, X-Forwarded-Proto and an X-Request-Id when the request has none),
 # as nginx directives: nginx in skiff's place is configured to do the same work. Goes inside
 # `http { }` (the map) and a `location` (the headers).
 nginx_forwarding_map() {
-  echo 'map $http_x_request_id $skiff_rid { "" $request_id; default $http_x_request_id; }'
+  echo 'map $http_x_request_id $skiff_rid { "" $request_id; default $http_x_request_id; }' \
+    'map $http_x_forwarded_proto $skiff_proto { "" $scheme; default $http_x_forwarded_proto; }'
 }
+# All on one line: proxy_vs_peers.sh derives nginx-bare by deleting it.
 nginx_forwarding_headers() {
   echo 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;' \
-    'proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Request-Id $skiff_rid;'
+    'proxy_set_header X-Forwarded-Proto $skiff_proto; proxy_set_header X-Request-Id $skiff_rid;'
 }
 
 # nginx_proxy_conf WORK PORT UPSTREAM_PORT [bare]: nginx as the proxy (one worker, upstream

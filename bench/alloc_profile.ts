@@ -27,10 +27,15 @@ const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
 await new Promise((resolve) => ws.onopen = resolve);
 let nextId = 1;
 const pending = new Map<number, (v: unknown) => void>();
-// A profile too large for one WebSocket frame closes the socket: fail instead of waiting.
+// A profile too large for one WebSocket frame (or the process ending) closes the socket
+// before the profile arrived: fail instead of waiting for answers that cannot come.
+let done = false;
 ws.onclose = (e) => {
-  if (pending.size === 0) return;
-  console.error(`inspector connection closed (${e.code} ${e.reason}): try a shorter load`);
+  if (done) return;
+  console.error(
+    `inspector connection closed (${e.code} ${e.reason}) before the profile arrived: try a ` +
+      "shorter load",
+  );
   Deno.exit(1);
 };
 ws.onerror = (e) => console.error("inspector connection:", (e as ErrorEvent).message);
@@ -60,6 +65,7 @@ const out = await new Deno.Command(cmd, { args, stdout: "piped" }).output();
 const text = new TextDecoder().decode(out.stdout);
 const requests = Number(countArg ?? /(\d+) requests in/.exec(text)?.[1] ?? NaN);
 const { profile } = await send("HeapProfiler.stopSampling") as { profile: { head: Node } };
+done = true;
 ws.close();
 
 const bySite = new Map<string, number>();

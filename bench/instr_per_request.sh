@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # User-space instructions per proxied HTTP/1.1 request: skiff (one isolate) next to nginx as a
 # proxy and a bare Deno byte relay (bench/l4_relay.ts), all in front of the same upstream (one
-# nginx worker answering 20 bytes, as in bench/proxy_vs_peers.sh), in one run.
+# nginx worker answering 20 bytes, as in bench/proxy_vs_peers.sh), in one run. `nginx` adds
+# skiff's forwarding headers (bench/_peers.sh); target `nginx-bare` is the plain pass-through.
 #
 #   bash bench/instr_per_request.sh
+#   TARGETS="skiff nginx nginx-bare deno-l4" bash bench/instr_per_request.sh
 #   N=20000 ROUNDS=5 TARGETS="skiff" bash bench/instr_per_request.sh
 #   PROTO=h2 BASE_TREE=DIR TARGETS="skiff-base skiff" bash bench/instr_per_request.sh  (HTTP/2)
 #   BASE_TREE=/tmp/skiff-before TARGETS="skiff-base skiff nginx deno-l4" bash bench/instr_per_request.sh
@@ -75,7 +77,8 @@ wait_http "http://127.0.0.1:$UP/" 10
 
 # --- the proxies, each on $PROXY --------------------------------------------------------------
 skiff_conf "$WORK/skiff.yaml" "$PROXY" "$ADMIN" "$UP"
-nginx_proxy_conf "$WORK" "$PROXY" "$UP"
+nginx_proxy_conf "$WORK" "$PROXY" "$UP"                 # with skiff's forwarding headers
+mkdir -p "$WORK/bare" && nginx_proxy_conf "$WORK/bare" "$PROXY" "$UP" bare   # plain pass-through
 
 command_of() { # target -> the command line that runs it
   case $1 in
@@ -86,6 +89,7 @@ command_of() { # target -> the command line that runs it
 --allow-write --allow-env --allow-sys --unstable-net --config ${BASE_TREE:?set BASE_TREE}/deno.json \
 $BASE_TREE/src/main.ts run -c $WORK/skiff.yaml --log-level warn" ;;
     nginx) echo "nginx -c $WORK/nginx.conf -p $WORK" ;;
+    nginx-bare) echo "nginx -c $WORK/bare/nginx.conf -p $WORK/bare" ;;
     deno-l4) echo "$DENO run ${V8_EXTRA:+--v8-flags=$V8_EXTRA} --allow-net bench/l4_relay.ts $PROXY $UP" ;;
     *) local entry dir=""
       for entry in ${TREES:-}; do [ "${entry%%=*}" = "$1" ] && dir=${entry#*=}; done

@@ -136,7 +136,7 @@ frontend f
   bind 127.0.0.1:$HAPROXY
   # The forwarding headers skiff adds.
   option forwardfor
-  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Proto http unless { req.hdr(x-forwarded-proto) -m found }
   http-request set-header X-Request-Id %[uuid()] unless { req.hdr(x-request-id) -m found }
   default_backend b
 backend b
@@ -209,6 +209,10 @@ run_wrk() { # target conns -> "rps p50ms p99ms peak_rss_kb cpu"
   [ -n "$errs" ] && echo "  warning: $1 c=$2: $errs" >&2
   echo "$rps $p50 $p99 $peak $cpu"
 }
+
+# Warm-up: one second of load through every target first (JIT tiers, pools, caches), as
+# bench/skiff_ab.sh does, so that the first round does not measure start-up.
+for t in $targets; do wrk -t1 -c50 -d1s "http://127.0.0.1:$(port_of "$t")/" >/dev/null 2>&1 || true; done
 
 echo "skiff proxy benchmark — $(date -u +%FT%TZ), $(nproc) CPUs, ${DURATION}s x ${ROUNDS} rounds per cell"
 for round in $(seq 1 "$ROUNDS"); do

@@ -10,7 +10,8 @@ export interface ReloadOutcome {
   changes?: {
     /**
      * `failed`: listeners of the new config that could not be bound after the outgoing ones
-     * let go of their address (another process took it in between); they are not serving.
+     * let go of their address (another process took it in between); they are not serving
+     * (their names are also in `added` or `rebound`). Only without SO_REUSEPORT.
      */
     listeners: {
       added: string[];

@@ -63,8 +63,11 @@ export class ConfigReloader {
   readonly #failures: Counter;
   readonly #versionGauge: Gauge;
   readonly #lastSuccess: Gauge;
-  /** The active config, as canonical JSON, to recognise a file that changes nothing. */
-  #active: string;
+  /**
+   * The active config, as canonical JSON, to recognise a file that changes nothing; undefined
+   * when what runs matches no file (a listener of the last version could not be bound).
+   */
+  #active: string | undefined;
   #version = 1;
   #running: Promise<ReloadReport> | undefined;
   #queued: Promise<ReloadReport> | undefined;
@@ -207,8 +210,10 @@ export class ConfigReloader {
       return { ...outcome, result: "refused" };
     }
     const failed = outcome.changes?.listeners.failed ?? [];
-    // A listener that could not be bound is missing: reloading the same file binds it again.
-    if (failed.length === 0) this.#active = text;
+    // A listener that could not be bound is missing: what runs is neither this file nor the one
+    // before, so any file is applied next (this one again binds the listener, the one before
+    // brings its listener back).
+    this.#active = failed.length === 0 ? text : undefined;
     this.#reloads.ok.inc();
     this.#lastSuccess.set(this.#d.clock.now() / 1000);
     log.info("config reloaded", {

@@ -186,7 +186,10 @@ export class DataPlane {
    * @returns what happened to listeners and clusters, and the shadow check's report
    * @throws (as a rejection) `ShadowRefusedError` when a guard of `reload.guards` is
    *   violated; another error when a new listener cannot be bound (or a cluster needs an
-   *   identity that is not loaded); the current version then stays, untouched
+   *   identity that is not loaded); the current version then stays, untouched. The exception
+   *   is a listener bound only once an outgoing one closed its socket (same address, no
+   *   SO_REUSEPORT): the version is committed by then, and a failure there is reported in
+   *   `listeners.failed` instead
    */
   async apply(
     config: Config,
