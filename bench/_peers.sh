@@ -41,7 +41,6 @@ nginx_forwarding_map() {
   echo 'map $http_x_request_id $skiff_rid { "" $request_id; default $http_x_request_id; }' \
     'map $http_x_forwarded_proto $skiff_proto { "" $scheme; default $http_x_forwarded_proto; }'
 }
-# All on one line: proxy_vs_peers.sh derives nginx-bare by deleting it.
 nginx_forwarding_headers() {
   echo 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;' \
     'proxy_set_header X-Forwarded-Proto $skiff_proto; proxy_set_header X-Request-Id $skiff_rid;'

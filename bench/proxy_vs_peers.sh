@@ -87,37 +87,27 @@ for w in $WORKERS; do
 done
 
 # --- nginx as a proxy -----------------------------------------------------------------------
-# With the forwarding headers skiff adds (bench/_peers.sh), so that both do the same work; the
-# ratios are against this one. `nginx-bare` below is plain pass-through, for reference.
-cat >"$WORK/nginx.conf" <<EOF
-worker_processes 1; daemon off; pid $WORK/nginx.pid; error_log $WORK/nginx.err;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 1000000; $(nginx_forwarding_map)
-  upstream up { server 127.0.0.1:$UP; keepalive 128; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:$NGINX;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection "";
-      $(nginx_forwarding_headers)
-} } }
-EOF
-start=$(now_ms)
-nginx -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=($NGINX_PID)
-wait_http "http://127.0.0.1:$NGINX/" 10
-NGINX_COLD=$(( $(now_ms) - start ))
-# nginx_variant NAME PORT [SED_ARGS...]: starts a copy of that nginx on PORT (own pid file and
-# error log), edited by the sed arguments; sets VARIANT_PID.
-nginx_variant() {
-  local name=$1 port=$2; shift 2
-  sed -e "s/listen 127.0.0.1:$NGINX;/listen 127.0.0.1:$port;/" -e "s|pid $WORK/nginx.pid|pid $WORK/$name.pid|" \
-    -e "s|error_log $WORK/nginx.err|error_log $WORK/$name.err|" "$@" "$WORK/nginx.conf" >"$WORK/$name.conf"
-  nginx -c "$WORK/$name.conf" -p "$WORK" & VARIANT_PID=$!; PIDS+=($VARIANT_PID)
-  wait_http "http://127.0.0.1:$port/" 10
+# nginx_peer NAME PORT [bare] [WORKERS]: the nginx of bench/_peers.sh (with the forwarding headers
+# skiff adds, or a plain pass-through with `bare`) with a master process and WORKERS workers
+# (default 1), in WORK/NAME, started; sets PEER_PID.
+nginx_peer() {
+  mkdir -p "$WORK/$1"
+  nginx_proxy_conf "$WORK/$1" "$2" "$UP" "${3:-}"
+  sed -i -e "s/ master_process off;//" -e "s/worker_processes 1;/worker_processes ${4:-1};/" \
+    "$WORK/$1/nginx.conf"
+  nginx -c "$WORK/$1/nginx.conf" -p "$WORK/$1" & PEER_PID=$!; PIDS+=($PEER_PID)
+  wait_http "http://127.0.0.1:$2/" 10
 }
+# With the headers, so that nginx and skiff do the same work: the ratios are against this one.
+start=$(now_ms)
+nginx_peer nginx "$NGINX"; NGINX_PID=$PEER_PID
+NGINX_COLD=$(( $(now_ms) - start ))
 # The same nginx with two workers, next to skiff's multi-Worker mode.
 NGINX2=$((BASE + 8))
-nginx_variant nginx2 "$NGINX2" -e "s/worker_processes 1;/worker_processes 2;/"; NGINX2_PID=$VARIANT_PID
-# And nginx as a bare pass-through (no forwarding headers), as this script measured it before.
+nginx_peer nginx2 "$NGINX2" "" 2; NGINX2_PID=$PEER_PID
+# And nginx as a plain pass-through, as this script measured it before 2026-11-28.
 NGINX_BARE=$((BASE + 9))
-nginx_variant nginx-bare "$NGINX_BARE" -e "/proxy_set_header X-Forwarded-For/d"; NGINX_BARE_PID=$VARIANT_PID
+nginx_peer nginx-bare "$NGINX_BARE" bare; NGINX_BARE_PID=$PEER_PID
 
 # --- HAProxy --------------------------------------------------------------------------------
 HAPROXY_PID=""

@@ -161,11 +161,10 @@ export class Listener {
       // closes it when the cancelled accept has ended (a turn of the event loop later); a
       // client answered `connection: close` before that reconnects into its accept queue,
       // which is reset when it closes (a hot restart's handover where tcp_migrate_req is 0).
-      const start = () => {
+      this.unbound().then(() => {
         this.#drain.start();
         if (this.#conns.size === 0) drained.resolve();
-      };
-      this.unbound().then(start);
+      });
     }
     return this.#drained.promise;
   }
