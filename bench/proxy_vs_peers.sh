@@ -204,10 +204,15 @@ run_wrk() { # target conns -> "rps p50ms p99ms peak_rss_kb cpu"
 # bench/skiff_ab.sh does, so that the first round does not measure start-up.
 for t in $targets; do wrk -t1 -c50 -d1s "http://127.0.0.1:$(port_of "$t")/" >/dev/null 2>&1 || true; done
 
+# Every other round runs the targets in reverse order, so that no target always follows the
+# same neighbour or has the same place in the round.
+reversed=$(echo "$targets" | tr ' ' '\n' | tac | tr '\n' ' ')
+
 echo "skiff proxy benchmark — $(date -u +%FT%TZ), $(nproc) CPUs, ${DURATION}s x ${ROUNDS} rounds per cell"
 for round in $(seq 1 "$ROUNDS"); do
+  order=$targets; [ $((round % 2)) -eq 0 ] && order=$reversed
   for c in $CONNS; do
-    for t in $targets; do
+    for t in $order; do
       read -r rps p50 p99 peak cpu <<<"$(run_wrk "$t" "$c")"
       key="$t/$c"
       RPS[$key]="${RPS[$key]:-} $rps"; P50[$key]="${P50[$key]:-} $p50"; P99[$key]="${P99[$key]:-} $p99"
@@ -240,6 +245,15 @@ for c in $CONNS; do
   b_rps=$(echo "${RPS[nginx-bare/$c]}" | median); b_p99=$(echo "${P99[nginx-bare/$c]}" | median)
   awk -v c="$c" -v s="$rps" -v sp="$p99" -v n="$n_rps" -v np="$n_p99" -v b="$b_rps" -v bp="$b_p99" 'BEGIN {
     printf "skiff at %s connections: %.2fx nginx with the same forwarding headers (p99 %+.2f ms), %.2fx nginx-bare (p99 %+.2f ms)\n", c, s / n, sp - np, s / b, sp - bp }'
+  # The same ratio round by round (each pair measured minutes apart at most): how much of it
+  # is the machine's noise.
+  echo "${RPS[skiff/$c]}|${RPS[nginx/$c]}|${RPS[nginx-bare/$c]}" | awk -F'|' -v c="$c" '{
+    n = split($1, s, " "); split($2, g, " "); split($3, b, " ")
+    printf "  per round at %s connections, skiff / nginx:", c
+    for (i = 1; i <= n; i++) printf " %.2f", s[i] / g[i]
+    printf "; skiff / nginx-bare:"
+    for (i = 1; i <= n; i++) printf " %.2f", s[i] / b[i]
+    printf "\n" }'
 done
 
 echo

@@ -13,3 +13,4 @@ export { Drain } from "./drain.ts";
 export { Serial } from "./serial.ts";
 export { TimerWheel } from "./timer_wheel.ts";
 export { concatBytes } from "./concat_bytes.ts";
+export { ViewCache } from "./view_cache.ts";

@@ -1,3 +1,4 @@
+import { ViewCache } from "../core/view_cache.ts";
 import { directRead } from "./direct_ops.ts";
 
 /**
@@ -15,6 +16,7 @@ export class ConnReader {
   #pending: Promise<number> | null = null;
   /** Reads into `p`: bytes read, 0 or null at end of stream. */
   readonly #read: (p: Uint8Array) => Promise<number | null>;
+  readonly #views = new ViewCache();
 
   /**
    * @param reader the connection to read from
@@ -45,7 +47,7 @@ export class ConnReader {
   /** Takes every buffered byte as a copy-free view (valid until the next `fill`). */
   take(max = Infinity): Uint8Array {
     const n = Math.min(max, this.end - this.start);
-    const view = this.buf.subarray(this.start, this.start + n);
+    const view = this.#views.view(this.buf, this.start, this.start + n);
     this.consume(n);
     return view;
   }

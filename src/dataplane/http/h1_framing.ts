@@ -30,22 +30,33 @@ interface Scan {
   expect: string | null;
 }
 
-/** The framing fields of a head. Lists stay the shared empty `NONE` until a field shows up. */
+// One scan, reused by every call: `scan`'s callers are done with it before they return (only
+// `connection`, a list of its own or a shared frozen one, goes into their result).
+const SCAN: Scan = { lengths: NONE, te: NONE, connection: NONE, upgrade: null, expect: null };
+const LENGTHS: string[] = [];
+const TE: string[] = [];
+
+/**
+ * The framing fields of a head, in the one reused `SCAN`. Lists stay the shared empty `NONE`
+ * until a field shows up.
+ */
 function scan(headers: string[]): Scan {
-  const s: Scan = { lengths: NONE, te: NONE, connection: NONE, upgrade: null, expect: null };
+  const s = SCAN;
+  s.lengths = s.te = s.connection = NONE;
+  s.upgrade = s.expect = null;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
     // Cheap first-character dispatch: almost every field is none of these.
     switch (name.charCodeAt(0)) {
       case 99: // c
         if (name === "content-length") {
-          if (s.lengths === NONE) s.lengths = [];
+          if (s.lengths === NONE) (s.lengths = LENGTHS).length = 0;
           s.lengths.push(headers[i + 1]);
         } else if (name === "connection") connectionTokens(s, headers[i + 1]);
         break;
       case 116: // t
         if (name === "transfer-encoding") {
-          if (s.te === NONE) s.te = [];
+          if (s.te === NONE) (s.te = TE).length = 0;
           s.te.push(headers[i + 1]);
         }
         break;

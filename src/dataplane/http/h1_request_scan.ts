@@ -1,3 +1,4 @@
+import type { ViewCache } from "../../core/view_cache.ts";
 import type { HeadLimits, RequestHead } from "./h1_head.ts";
 import { CR, FIELD_VALUE, LF, lowerAsciiEquals, TCHAR, withRoom } from "./h1_bytes.ts";
 
@@ -92,6 +93,7 @@ const decoder = new TextDecoder();
  * `findHeadEnd` and `parseRequestHead` would give, but it only takes pure-ASCII heads.
  *
  * @param end the end of the buffered bytes (the head may end before it)
+ * @param views the connection's views of its buffer, when it keeps them (see `ViewCache`)
  * @returns the parsed head (its `size` says where it ends), or `null` when the head is not
  * complete yet or anything is unusual (a malformed line, bytes ≥ 0x80, too many fields, a
  * head over the limit); the caller then takes `findHeadEnd` and `parseRequestHead`, which
@@ -102,6 +104,7 @@ export function scanRequestHead(
   start: number,
   end: number,
   limits: HeadLimits,
+  views?: ViewCache,
 ): RequestHead | null {
   // The head must end within the limit, as `findHeadEnd` requires.
   const max = Math.min(end, start + limits.maxHeadBytes);
@@ -158,7 +161,7 @@ export function scanRequestHead(
   }
 
   // Every byte is ASCII now: one decode, and the strings are slices of it.
-  const text = decoder.decode(buf.subarray(start, i));
+  const text = decoder.decode(views ? views.view(buf, start, i) : buf.subarray(start, i));
   const headers: string[] = new Array(count * 2);
   for (let k = 0; k < count; k++) {
     const nameStart = marks[k * 4];

@@ -27,9 +27,10 @@ export class H1Response implements ProxyResponse {
     return this.#raw;
   }
 
+  /** The fields; none once the head has been sent from `rawHeaders` (see `headSent`). */
   get headers(): string[] {
     if (this.#headers === null) {
-      this.#headers = keptToHeaders(this.#raw!, this.#maxHeaders);
+      this.#headers = this.#raw === null ? [] : keptToHeaders(this.#raw, this.#maxHeaders);
       this.#raw = null;
     }
     return this.#headers;
@@ -37,6 +38,11 @@ export class H1Response implements ProxyResponse {
 
   set headers(value: string[]) {
     this.#headers = value;
+    this.#raw = null;
+  }
+
+  /** The head went out with a copy of the raw bytes: they may be reused from now on. */
+  headSent(): void {
     this.#raw = null;
   }
 }

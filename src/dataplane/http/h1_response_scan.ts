@@ -1,3 +1,4 @@
+import type { ViewCache } from "../../core/view_cache.ts";
 import { type HeadLimits, latin1Decode, parseFields } from "./h1_head.ts";
 import { CR, FIELD_VALUE, LF, lowerAsciiEquals, shortAscii, TCHAR, withRoom } from "./h1_bytes.ts";
 
@@ -59,6 +60,7 @@ let runs: Int32Array = new Int32Array(64);
  * @param end the end of the buffered bytes (the head may end before it)
  * @param scratch where the kept field lines are copied when they fit (a new array
  * otherwise); the result's `kept` is then a view into it, valid until its next use
+ * @param views the caller's views of `scratch`, when it keeps them (see `ViewCache`)
  * @returns the scan (its `size` says where the head ends), or `null` when the head is not
  * complete yet or anything is unusual (invalid, bytes ≥ 0x80, a `Connection` header naming
  * other fields, too many fields, a head over the limit); the caller then takes `findHeadEnd`
@@ -70,6 +72,7 @@ export function scanResponseHead(
   end: number,
   limits: HeadLimits,
   scratch?: Uint8Array,
+  views?: ViewCache,
 ): ScannedResponse | null {
   // The head must end within the limit, as `findHeadEnd` requires.
   const max = Math.min(end, start + limits.maxHeadBytes);
@@ -138,8 +141,8 @@ export function scanResponseHead(
   for (let k = 0; k < nRuns; k++) {
     const from = runs[k * 2];
     const to = runs[k * 2 + 1];
-    // Short runs are copied by hand: cheaper than a view plus `set` for a few dozen bytes.
-    if (to - from < 64) { for (let j = from; j < to; j++) into[at++] = buf[j]; }
+    // Short runs are copied by hand: cheaper than a view plus `set` for a few hundred bytes.
+    if (to - from < 256) { for (let j = from; j < to; j++) into[at++] = buf[j]; }
     else {
       into.set(buf.subarray(from, to), at);
       at += to - from;
@@ -149,7 +152,11 @@ export function scanResponseHead(
     status: d0 * 100 + d1 * 10 + d2,
     minor,
     framing,
-    kept: into.length === keptLength ? into : into.subarray(0, keptLength),
+    kept: into.length === keptLength
+      ? into
+      : views
+      ? views.view(into, 0, keptLength)
+      : into.subarray(0, keptLength),
     size: stop + 2 - start,
   };
 }

@@ -104,6 +104,7 @@ export class H1ResponseWriter {
         n = encodeHead(text, out);
       }
     }
+    if (raw) res.headSent?.(); // copied into `out`
     this.out = out;
     if (body === null || bodyless) {
       this.outBody = 0;

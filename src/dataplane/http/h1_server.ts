@@ -1,4 +1,4 @@
-import type { Timer } from "../../core/mod.ts";
+import { type Timer, ViewCache } from "../../core/mod.ts";
 import { type ConnReader, writeAll } from "../../net/conn_reader.ts";
 import { Exchange, WallClock } from "../exchange.ts";
 import type { H1ServerOptions } from "./_h1_server_options.ts";
@@ -56,6 +56,10 @@ export class H1ServerConnection {
    * phase no longer applies. One closure for the connection, not one per request.
    */
   readonly #bodyEnded: () => void;
+  /** Views of the response buffer, for its writes (the same length each time, usually). */
+  readonly #outViews = new ViewCache();
+  /** Views of the read buffer, for the request heads decoded from it. */
+  readonly #headViews = new ViewCache();
 
   /**
    * @param conn the accepted connection
@@ -161,7 +165,7 @@ export class H1ServerConnection {
             // The whole response is in `writer.out[0, sent)`: one write, continued only when
             // the kernel took part of it (inline: no async frame on the common path).
             const out = writer.out;
-            const w = await this.#conn.write(sent === out.length ? out : out.subarray(0, sent));
+            const w = await this.#conn.write(this.#outViews.view(out, 0, sent));
             if (w < sent) await writeAll(this.#conn, out.subarray(w, sent));
             ex.bytesSent = writer.outBody;
           } else keep = (await sent) && keep;
@@ -316,7 +320,7 @@ export class H1ServerConnection {
   #findHead(): number {
     const r = this.#r;
     const limits = this.#o.limits;
-    const head = scanRequestHead(r.buf, r.start, r.end, limits);
+    const head = scanRequestHead(r.buf, r.start, r.end, limits, this.#headViews);
     this.#scanned = head;
     if (head !== null) return r.start + head.size;
     return findHeadEnd(r.buf, r.start, r.end, limits.maxHeadBytes);

@@ -48,6 +48,11 @@ export interface ProxyResponse {
    * is sent (before any I/O), not after.
    */
   readonly rawHeaders?: Uint8Array | null;
+  /**
+   * Called by the downstream side once it has copied `rawHeaders` into the head it sends: the
+   * bytes may then be reused (and the fields are not needed any more).
+   */
+  headSent?(): void;
 }
 
 /** Returns the first value of header `name` (lower-case) in a flat list, or `undefined`. */

@@ -1,3 +1,4 @@
+import { ViewCache } from "../../core/view_cache.ts";
 import { ConnReader, writeAll } from "../../net/conn_reader.ts";
 import type { Body } from "../http/body.ts";
 import { H1BodyReader } from "../http/h1_body_reader.ts";
@@ -39,13 +40,19 @@ export class H1Connection {
   readonly reader: ConnReader;
   readonly #conn: Deno.Conn;
   readonly #wbuf = new Uint8Array(16 * 1024);
+  /** Views of `#wbuf` for the request heads written from it. */
+  readonly #heads = new ViewCache();
+  /** Views of `#kept` for the response heads scanned into it. */
+  readonly #keptViews = new ViewCache();
   /**
    * The kept field lines of the last fast-path response head (see `#fast`), reused while the
    * response's body keeps this connection busy. A response without a body frees the connection
    * at once, and a queued request may then scan a head the upstream already sent into this
-   * buffer before the first one is written downstream: such a response gets a copy.
+   * buffer before the first one is written downstream: such a response becomes its holder, and
+   * the next head is scanned into a new buffer unless the holder's head has been sent by then.
    */
-  readonly #kept = new Uint8Array(2 * 1024);
+  #kept = new Uint8Array(2 * 1024);
+  #keptHolder: H1Response | null = null;
   readonly #now: () => number;
   /** Requests sent on this connection. */
   requests = 0;
@@ -164,7 +171,7 @@ export class H1Connection {
     const r = this.reader;
     const scan = req.upgrade
       ? null
-      : scanResponseHead(r.buf, r.start, r.end, UPSTREAM_LIMITS, this.#kept);
+      : scanResponseHead(r.buf, r.start, r.end, UPSTREAM_LIMITS, this.#scratch(), this.#keptViews);
     this.#scanned = scan;
     if (scan !== null) return r.start + scan.size;
     return findHeadEnd(r.buf, r.start, r.end, UPSTREAM_LIMITS.maxHeadBytes);
@@ -181,14 +188,25 @@ export class H1Connection {
     this.#reusable = !framing.close;
     const body = new H1BodyReader(r, framing, UPSTREAM_LIMITS, this.#bodyEnded);
     let kept = scan.kept;
-    if (body.done && kept.buffer === this.#kept.buffer) kept = kept.slice();
     if (headRequest || scan.status === 304) kept = withLength(kept, scan.framing);
-    return new H1Response(
+    const res = new H1Response(
       scan.status,
       kept,
       body.length === 0 && body.done ? null : body,
       UPSTREAM_LIMITS.maxHeaders,
     );
+    if (body.done && kept.buffer === this.#kept.buffer) this.#keptHolder = res;
+    return res;
+  }
+
+  /** Where the next response head's kept field lines go (see `#kept`). */
+  #scratch(): Uint8Array {
+    const holder = this.#keptHolder;
+    if (holder !== null) {
+      this.#keptHolder = null;
+      if (holder.rawHeaders !== null) this.#kept = new Uint8Array(this.#kept.length);
+    }
+    return this.#kept;
   }
 
   /** Ends the exchange once (body finished, failed, or upgrade closed). */
@@ -217,7 +235,7 @@ export class H1Connection {
       n = encodeHead(text, out);
     }
     const first = body === null ? null : body.takeBuffered();
-    if (first === null || first.length === 0) return out.subarray(0, n);
+    if (first === null || first.length === 0) return this.#heads.view(out, 0, n);
     const framed = body!.length < 0 ? chunkFrame(first) : first;
     if (framed.length > out.length - n) {
       const all = new Uint8Array(n + framed.length);
