@@ -2,7 +2,8 @@
 # User-space instructions per proxied HTTP/1.1 request: skiff (one isolate) next to nginx as a
 # proxy and a bare Deno byte relay (bench/l4_relay.ts), all in front of the same upstream (one
 # nginx worker answering 20 bytes, as in bench/proxy_vs_peers.sh), in one run. `nginx` adds
-# skiff's forwarding headers (bench/_peers.sh); target `nginx-bare` is the plain pass-through.
+# skiff's forwarding headers (bench/_peers.sh); target `nginx-bare` is the plain pass-through,
+# `deno-h1` the least HTTP/1.1 proxy on Deno sockets (bench/h1_min_proxy.ts).
 #
 #   bash bench/instr_per_request.sh
 #   TARGETS="skiff nginx nginx-bare deno-l4" bash bench/instr_per_request.sh
@@ -91,6 +92,8 @@ $BASE_TREE/src/main.ts run -c $WORK/skiff.yaml --log-level warn" ;;
     nginx) echo "nginx -c $WORK/nginx.conf -p $WORK" ;;
     nginx-bare) echo "nginx -c $WORK/bare/nginx.conf -p $WORK/bare" ;;
     deno-l4) echo "$DENO run ${V8_EXTRA:+--v8-flags=$V8_EXTRA} --allow-net bench/l4_relay.ts $PROXY $UP" ;;
+    deno-h1) echo "$DENO run --v8-flags=$SKIFF_V8${V8_EXTRA:+,$V8_EXTRA} --allow-net \
+bench/h1_min_proxy.ts $PROXY $UP" ;;
     *) local entry dir=""
       for entry in ${TREES:-}; do [ "${entry%%=*}" = "$1" ] && dir=${entry#*=}; done
       [ -n "$dir" ] || { echo "unknown target $1 (not in TREES)" >&2; return 1; }

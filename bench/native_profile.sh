@@ -8,6 +8,7 @@
 #   bash bench/native_profile.sh
 #   DURATION=8 CONNS=10 TOP=40 bash bench/native_profile.sh
 #   TARGET=deno-l4 bash bench/native_profile.sh   # the bare Deno relay, for comparison
+#   TARGET=deno-h1 bash bench/native_profile.sh   # the least HTTP/1.1 proxy on Deno sockets
 #   TARGET=nginx bash bench/native_profile.sh     # nginx as the proxy (one process), adding
 #                                                 # skiff's forwarding headers; nginx-bare without
 #
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5}   # seconds sampled (after a 3 s warm-up)
 CONNS=${CONNS:-50}        # wrk connections
 TOP=${TOP:-30}            # named functions listed
-TARGET=${TARGET:-skiff}   # skiff, deno-l4, nginx or nginx-bare
+TARGET=${TARGET:-skiff}   # skiff, deno-l4, deno-h1, nginx or nginx-bare
 BASE=${BASE_PORT:-18780}
 UP=$BASE; PROXY=$((BASE + 1)); ADMIN=$((BASE + 2))
 WORK=$(mktemp -d /tmp/skiff-prof.XXXXXX)
@@ -43,9 +44,11 @@ case $TARGET in
     --log-level warn >"$WORK/proxy.out" 2>&1 & ;;
   deno-l4) $DENO run --v8-flags=--perf-basic-prof --allow-net bench/l4_relay.ts "$PROXY" "$UP" \
     >"$WORK/proxy.out" 2>&1 & ;;
+  deno-h1) $DENO run --v8-flags=$SKIFF_V8,--perf-basic-prof --allow-net bench/h1_min_proxy.ts \
+    "$PROXY" "$UP" >"$WORK/proxy.out" 2>&1 & ;;
   nginx | nginx-bare) nginx_proxy_conf "$WORK" "$PROXY" "$UP" "${TARGET#nginx-}"
     nginx -c "$WORK/nginx.conf" -p "$WORK" >"$WORK/proxy.out" 2>&1 & ;;
-  *) echo "unknown TARGET $TARGET (skiff, deno-l4, nginx or nginx-bare)" >&2; exit 1 ;;
+  *) echo "unknown TARGET $TARGET (skiff, deno-l4, deno-h1, nginx or nginx-bare)" >&2; exit 1 ;;
 esac
 PID=$!; PIDS+=($PID)
 wait_http "http://127.0.0.1:$PROXY/" 30

@@ -4,7 +4,10 @@
 # nginx (1 and 2 workers, upstream keepalive) and HAProxy (1 thread), all in front of the
 # same upstream (an nginx worker answering a fixed 20-byte body). nginx and HAProxy add the
 # forwarding headers skiff adds (X-Forwarded-For, X-Forwarded-Proto, X-Request-Id), so that all
-# do the same work; `nginx-bare` is nginx as a plain pass-through, for reference.
+# do the same work; `nginx-bare` is nginx as a plain pass-through, for reference. Two Deno
+# programs mark the floor of any proxy on Deno sockets: `deno-l4` (bench/l4_relay.ts) relays
+# bytes without HTTP, `deno-h1` (bench/h1_min_proxy.ts) is the least HTTP/1.1 proxy with
+# skiff's scanners and forwarding headers and none of its features.
 #
 #   bash bench/proxy_vs_peers.sh            # or: deno task bench:proxy
 #   DURATION=10 ROUNDS=3 bash bench/proxy_vs_peers.sh
@@ -24,7 +27,7 @@ CONNS=${CONNS:-"10 50"}        # wrk connection counts
 WORKERS=${WORKERS-"1 2"}       # skiff node-mode variants (workers: N) measured too; "" for none
 BASE=${BASE_PORT:-18700}
 UP=$BASE; SKIFF=$((BASE + 1)); NGINX=$((BASE + 2)); HAPROXY=$((BASE + 3)); ADMIN=$((BASE + 4))
-L4=$((BASE + 7))
+L4=$((BASE + 7)); H1MIN=$((BASE + 20))
 WORK=$(mktemp -d /tmp/skiff-bench.XXXXXX)
 PIDS=()
 declare -A WPORT WPID WCOLD
@@ -141,6 +144,10 @@ fi
 # --- the runtime's floor: a bare Deno TCP relay (no HTTP) -----------------------------------
 $DENO run --allow-net bench/l4_relay.ts "$L4" "$UP" 2>"$WORK/l4.err" & L4_PID=$!; PIDS+=($L4_PID)
 wait_http "http://127.0.0.1:$L4/" 30
+# --- and the least an HTTP/1.1 proxy on Deno sockets does (skiff's scanners and headers) ----
+$DENO run --v8-flags=$SKIFF_V8 --allow-net bench/h1_min_proxy.ts "$H1MIN" "$UP" 2>"$WORK/h1min.err" &
+H1MIN_PID=$!; PIDS+=($H1MIN_PID)
+wait_http "http://127.0.0.1:$H1MIN/" 30
 
 
 sleep 1 # let start-up work settle before reading idle memory
@@ -149,12 +156,12 @@ declare -A WIDLE; for w in $WORKERS; do WIDLE[$w]=$(rss_kb "${WPID[$w]}"); done
 HAPROXY_IDLE=$([ -n "$HAPROXY_PID" ] && tree_rss_kb $HAPROXY_PID || echo 0)
 
 declare -A RPS P50 P99 PEAK CPU
-targets="direct deno-l4 skiff"
+targets="direct deno-l4 deno-h1 skiff"
 for w in $WORKERS; do targets="$targets skiff-w$w"; done
 targets="$targets nginx nginx-bare nginx-w2"; [ -n "$HAPROXY_PID" ] && targets="$targets haproxy"
-port_of() { case $1 in direct) echo $UP;; deno-l4) echo $L4;; skiff) echo $SKIFF;; skiff-w*) echo "${WPORT[${1#skiff-w}]}";;
+port_of() { case $1 in direct) echo $UP;; deno-l4) echo $L4;; deno-h1) echo $H1MIN;; skiff) echo $SKIFF;; skiff-w*) echo "${WPORT[${1#skiff-w}]}";;
   nginx) echo $NGINX;; nginx-bare) echo $NGINX_BARE;; nginx-w2) echo $NGINX2;; haproxy) echo $HAPROXY;; esac; }
-pid_of() { case $1 in deno-l4) echo $L4_PID;; skiff) echo $SKIFF_PID;; skiff-w*) echo "${WPID[${1#skiff-w}]}";;
+pid_of() { case $1 in deno-l4) echo $L4_PID;; deno-h1) echo $H1MIN_PID;; skiff) echo $SKIFF_PID;; skiff-w*) echo "${WPID[${1#skiff-w}]}";;
   nginx) echo $NGINX_PID;; nginx-bare) echo $NGINX_BARE_PID;; nginx-w2) echo $NGINX2_PID;; haproxy) echo $HAPROXY_PID;; *) echo "";; esac; }
 
 # CPU clock ticks (user, system) of a process and its children, from /proc.
@@ -250,9 +257,9 @@ for c in $CONNS; do
   echo "${RPS[skiff/$c]}|${RPS[nginx/$c]}|${RPS[nginx-bare/$c]}" | awk -F'|' -v c="$c" '{
     n = split($1, s, " "); split($2, g, " "); split($3, b, " ")
     printf "  per round at %s connections, skiff / nginx:", c
-    for (i = 1; i <= n; i++) printf " %.2f", s[i] / g[i]
+    for (i = 1; i <= n; i++) printf " %s", g[i] > 0 ? sprintf("%.2f", s[i] / g[i]) : "-"
     printf "; skiff / nginx-bare:"
-    for (i = 1; i <= n; i++) printf " %.2f", s[i] / b[i]
+    for (i = 1; i <= n; i++) printf " %s", b[i] > 0 ? sprintf("%.2f", s[i] / b[i]) : "-"
     printf "\n" }'
 done
 

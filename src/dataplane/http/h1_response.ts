@@ -27,10 +27,20 @@ export class H1Response implements ProxyResponse {
     return this.#raw;
   }
 
-  /** The fields; none once the head has been sent from `rawHeaders` (see `headSent`). */
+  /**
+   * The fields, parsed from `rawHeaders` on first use.
+   *
+   * @throws {Error} once the head has been sent from `rawHeaders` (see `headSent`): the bytes
+   * may hold another response's fields by then
+   */
   get headers(): string[] {
     if (this.#headers === null) {
-      this.#headers = this.#raw === null ? [] : keptToHeaders(this.#raw, this.#maxHeaders);
+      if (this.#raw === null) {
+        throw new Error(
+          "The response head was sent from its raw field lines, which are gone: read headers before the head is written",
+        );
+      }
+      this.#headers = keptToHeaders(this.#raw, this.#maxHeaders);
       this.#raw = null;
     }
     return this.#headers;

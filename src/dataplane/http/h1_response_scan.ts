@@ -141,8 +141,8 @@ export function scanResponseHead(
   for (let k = 0; k < nRuns; k++) {
     const from = runs[k * 2];
     const to = runs[k * 2 + 1];
-    // Short runs are copied by hand: cheaper than a view plus `set` for a few hundred bytes.
-    if (to - from < 256) { for (let j = from; j < to; j++) into[at++] = buf[j]; }
+    // Short runs are copied by hand: cheaper than a view plus `set` for a few dozen bytes.
+    if (to - from < 64) { for (let j = from; j < to; j++) into[at++] = buf[j]; }
     else {
       into.set(buf.subarray(from, to), at);
       at += to - from;

@@ -45,7 +45,7 @@ export interface ProxyResponse {
    * CRLF), as long as nobody has looked at `headers`: an HTTP/1.1 downstream copies the bytes
    * unchanged instead of re-serialising. `null` or absent once `headers` is the truth. The
    * bytes may live in the upstream connection's scratch buffer: valid until the response head
-   * is sent (before any I/O), not after.
+   * is sent (`headSent`) or `headers` is read, not after.
    */
   readonly rawHeaders?: Uint8Array | null;
   /**

@@ -49,9 +49,9 @@ export class H1Connection {
    * response's body keeps this connection busy. A response without a body frees the connection
    * at once, and a queued request may then scan a head the upstream already sent into this
    * buffer before the first one is written downstream: such a response becomes its holder, and
-   * the next head is scanned into a new buffer unless the holder's head has been sent by then.
+   * until the holder's head has been sent, heads are scanned into arrays of their own.
    */
-  #kept = new Uint8Array(2 * 1024);
+  readonly #kept = new Uint8Array(2 * 1024);
   #keptHolder: H1Response | null = null;
   readonly #now: () => number;
   /** Requests sent on this connection. */
@@ -199,12 +199,16 @@ export class H1Connection {
     return res;
   }
 
-  /** Where the next response head's kept field lines go (see `#kept`). */
-  #scratch(): Uint8Array {
+  /**
+   * Where the next response head's kept field lines go (see `#kept`): the scratch buffer, or
+   * none while its holder still needs it (the scanner then makes an array of the right size,
+   * and only for a complete head).
+   */
+  #scratch(): Uint8Array | undefined {
     const holder = this.#keptHolder;
     if (holder !== null) {
+      if (holder.rawHeaders !== null) return undefined;
       this.#keptHolder = null;
-      if (holder.rawHeaders !== null) this.#kept = new Uint8Array(this.#kept.length);
     }
     return this.#kept;
   }
