@@ -178,6 +178,21 @@ export class Host {
     this.#lastUsed = nowMs;
   }
 
+  /**
+   * Records that a request begun with `begin()` ended without an outcome (its client failed):
+   * neither a latency sample nor a failure.
+   *
+   * @param nowMs the current monotonic time
+   * @throws {RangeError} when no request is active
+   */
+  abandon(nowMs: number): void {
+    if (this.#active === 0) {
+      throw new RangeError(`Host "${this.key}": abandon() without a matching begin()`);
+    }
+    this.#active--;
+    this.#lastUsed = nowMs;
+  }
+
   /** The host's state as plain data. */
   toJSON(): HostSnapshot {
     return {

@@ -36,6 +36,16 @@ export class Attempt implements ExchangeEndHook {
     if (this.retry) this.cluster.activeRetries--;
   }
 
+  /**
+   * Releases the host's and cluster's in-flight slot without an outcome: the attempt ended
+   * because its client failed, which says nothing about the host.
+   */
+  abandon(): void {
+    this.host.abandon(this.clock.monotonic());
+    this.cluster.active--;
+    if (this.retry) this.cluster.activeRetries--;
+  }
+
   exchangeEnded(): void {
     this.end(this.ok);
   }

@@ -1,4 +1,5 @@
-import { getHeader, type ProxyRequest, type ProxyResponse } from "./message.ts";
+import type { Body } from "./body.ts";
+import { getHeader, type ProxyResponse } from "./message.ts";
 
 /** gRPC statuses that count as a failed call (Envoy maps them to 500, 503 and 504). */
 const GRPC_FAILURES = new Set(["2", "4", "13", "14"]);
@@ -15,7 +16,12 @@ export function callSucceeded(res: ProxyResponse, grpc: boolean): boolean {
   return gs === undefined || !GRPC_FAILURES.has(gs);
 }
 
-/** True when the request's body failed on the client's side (it went away, or timed out). */
-export function downstreamFailed(req: ProxyRequest | undefined): boolean {
-  return (req?.body as { failure?: unknown } | null | undefined)?.failure !== undefined;
+/**
+ * True when a request body failed on the client's side: malformed, or its client went away or
+ * timed out (an HTTP/1.x body records why in `failure`, null or absent while it has not failed).
+ *
+ * @param body the body as the client's connection gave it (not a retry's replay of it)
+ */
+export function downstreamFailed(body: Body | null | undefined): boolean {
+  return (body as { failure?: unknown } | null | undefined)?.failure != null;
 }

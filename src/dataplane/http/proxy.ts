@@ -9,7 +9,7 @@ import type { Exchange } from "../exchange.ts";
 import { backoffDelay } from "../resilience/backoff.ts";
 import { retriableFailure, retriableStatus } from "../resilience/retry_policy.ts";
 import { type FailureReason, UpstreamError } from "../upstream_error.ts";
-import type { BufferedBody } from "./body.ts";
+import type { Body, BufferedBody } from "./body.ts";
 import { DeadlineBody } from "./deadline_body.ts";
 import { isGrpc, parseGrpcTimeout } from "./grpc.ts";
 import { localReply } from "./local_reply.ts";
@@ -53,6 +53,8 @@ export class HttpProxy {
   async forward(req: ProxyRequest, route: CompiledRoute, ex: Exchange): Promise<ProxyResponse> {
     const d = this.#d;
     const cfg = route.config;
+    // The body as the client sends it: a retry policy may swap `req.body` for a replay of it.
+    const clientBody = req.body;
     const grpc = isGrpc(getHeader(req.headers, "content-type"));
     const branch = route.pickBranch(req.headers, d.rng);
     const clusterName = branch.cluster;
@@ -100,7 +102,7 @@ export class HttpProxy {
             this.#fail(ex, "upstream_timeout", "The grpc-timeout of 0 had already expired", grpc),
             cluster,
             undefined,
-            req,
+            clientBody,
           );
         }
         timeoutMs = g;
@@ -144,7 +146,7 @@ export class HttpProxy {
           ),
           cluster,
           undefined,
-          req,
+          clientBody,
         );
       }
       ex.upstreamHost = host.key;
@@ -164,6 +166,21 @@ export class HttpProxy {
       } finally {
         timer?.cancel();
       }
+      if (result instanceof UpstreamError && downstreamFailed(clientBody)) {
+        // The request body failed on the client's side (malformed, or the client left) while
+        // it was being sent: not the upstream's doing, so no outcome for the endpoint, outlier
+        // detection or the breaker, and no retry. The server answers the client itself.
+        a.abandon();
+        return this.#out(
+          route,
+          ex,
+          grpc,
+          localReply("downstream_reset", "The request body failed on the client's side", grpc),
+          cluster,
+          undefined,
+          clientBody,
+        );
+      }
       cluster.observe(host, result); // outlier detection
       if (!(result instanceof UpstreamError)) {
         const status = result.status;
@@ -175,7 +192,7 @@ export class HttpProxy {
           a.end(false);
           (avoid ??= new Set()).add(host);
           if (!(await this.#backoff(attempt + 1, policy!.backoff, deadline))) {
-            return this.#out(route, ex, grpc, result, cluster, branch.setCookie, req);
+            return this.#out(route, ex, grpc, result, cluster, branch.setCookie, clientBody);
           }
           ex.retries++;
           cluster.counters.retries.inc();
@@ -188,7 +205,7 @@ export class HttpProxy {
           // already in memory cannot overrun it).
           result.body = new DeadlineBody(result.body, deadline, d.wheel, timeoutName, timeoutMs);
         }
-        return this.#out(route, ex, grpc, result, cluster, branch.setCookie, req);
+        return this.#out(route, ex, grpc, result, cluster, branch.setCookie, clientBody);
       }
       a.end(false);
       last = { reason: result.reason, message: result.message };
@@ -217,7 +234,7 @@ export class HttpProxy {
       this.#fail(ex, last!.reason, last!.message, grpc),
       cluster,
       undefined,
-      req,
+      clientBody,
     );
   }
 
@@ -227,6 +244,7 @@ export class HttpProxy {
    *
    * @param setCookie the sticky cookie of the branch taken, sent with an upstream response
    *   (never with a local reply, so that a failed branch is not remembered)
+   * @param clientBody the request body as the client sent it (a failed one is no outcome)
    */
   #out(
     route: CompiledRoute,
@@ -235,11 +253,11 @@ export class HttpProxy {
     res: ProxyResponse,
     admitted?: ClusterRuntime,
     setCookie?: string,
-    req?: ProxyRequest,
+    clientBody?: Body | null,
   ): ProxyResponse {
     const breaker = admitted?.breaker;
     if (breaker !== undefined) {
-      if (downstreamFailed(req)) breaker.release(); // the client's fault, not the cluster's
+      if (downstreamFailed(clientBody)) breaker.release(); // the client's fault, not the cluster's
       else breaker.onResult(callSucceeded(res, grpc), this.#d.clock.monotonic() - ex.forwardStart);
     }
     const cfg = route.config;

@@ -148,13 +148,14 @@ export class PolicyForwarder implements Forwarder {
       ex.error = "circuit_open";
     } else if (p.breaker) {
       const started = this.#clock.monotonic();
+      const clientBody = req.body; // the proxy core may swap it for a replay
       try {
         res = await this.#inner.forward(req, route, ex);
       } catch (err) {
         p.breaker.release();
         throw err;
       }
-      if (downstreamFailed(req)) p.breaker.release(); // the client's fault, not the route's
+      if (downstreamFailed(clientBody)) p.breaker.release(); // the client's fault, not the route's
       else p.breaker.onResult(callSucceeded(res, grpc), this.#clock.monotonic() - started);
     } else {
       res = await this.#inner.forward(req, route, ex);

@@ -103,3 +103,16 @@ Deno.test("Host serialises its state for the admin page", () => {
     lastUsed: 7,
   });
 });
+
+Deno.test("Host.abandon ends a request without a sample or a failure", () => {
+  const host = new Host(endpoint(), 0);
+  host.begin();
+  host.end(10, 4, true);
+  const estimate = host.ewmaMs;
+  host.begin();
+  host.abandon(20);
+  assert.deepEqual([host.active, host.requests, host.failures], [0, 2, 0]);
+  assert.equal(host.ewmaMs, estimate, "no latency sample");
+  assert.equal(host.lastUsed, 20);
+  assert.throws(() => host.abandon(30), RangeError);
+});
