@@ -19,12 +19,18 @@ export const SpiffeIdText = z.string().regex(SPIFFE_ID_PATTERN, {
 export const SpiffeMatcher = z.union([
   z.strictObject({ exact: SpiffeIdText }),
   z.strictObject({ prefix: SpiffeIdText }),
-  z.strictObject({ trust_domain: z.string().regex(/^[a-z0-9._-]+$/) }),
+  z.strictObject({
+    trust_domain: z.string().regex(/^[a-z0-9._-]+$/, {
+      error: (iss) =>
+        `expected a trust domain such as "example.org", got ${describeValue(iss.input)}` +
+        ' — use lower-case letters, digits, ".", "_" and "-" only, without "spiffe://"',
+    }),
+  }),
   z.strictObject({ any: z.literal(true) }),
 ], {
   error: () =>
     "expected one of exact: ID, prefix: ID, trust_domain: NAME or any: true" +
-    ' — e.g. { prefix: "spiffe://example.org/ns/prod" }',
+    ' — write exactly one of them, e.g. { prefix: "spiffe://example.org/ns/prod" }',
 });
 
 const PathMatcher = z.union([

@@ -1,52 +1,74 @@
-import type { SocketAddress } from "./address.ts";
-import { formatAddress } from "./address.ts";
-import type { ClusterConfig, Config, ListenerConfig } from "./schema.ts";
-import type { ConfigPath } from "./_path.ts";
+import { formatAddress, parseAddress, type SocketAddress } from "./address.ts";
+import type { ConfigPath, PathIssue } from "./_path.ts";
+import { ConfigSchema } from "./schema.ts";
+import { Gossip } from "./_gossip_schema.ts";
 import { suggest } from "./suggest.ts";
 
-/** A problem found in a schema-valid config, at a path into it. */
-export interface PathIssue {
-  path: ConfigPath;
-  message: string;
-  fix?: string;
-}
-
 /**
- * The checks that span more than one field, run once the schema has passed: references to
- * clusters resolve, names and addresses are unique, and each listener's protocol fits what
- * it is given to do.
+ * The checks of names, addresses and references to clusters: names and addresses are unique
+ * (listeners, clusters, gossip services, the endpoints of a cluster, the ports skiff listens
+ * on) and every cluster a route or tcp proxy names is defined.
  *
- * @returns every problem found, in no particular order; empty when the config is coherent
+ * They read the parsed YAML as it is, before and whether or not the schema holds, so that
+ * one run reports them together with schema problems. Parts that are malformed (a name that
+ * is not text, an address that does not parse, a list that is not a list) are left out, as
+ * the schema reports them; references are only checked when every cluster has a name to be
+ * referred to by.
+ *
+ * @param data the document as plain data (YAML's `toJS()`)
+ * @returns every problem found, in no particular order; empty when there is none
  */
-export function checkReferences(config: Config): PathIssue[] {
+export function checkReferences(data: unknown): PathIssue[] {
+  const clusters = items(field(data, "clusters"));
+  const listeners = items(field(data, "listeners"));
+  const services = items(field(field(data, "gossip"), "services"));
   return [
-    ...uniqueNames(config.clusters, ["clusters"], "cluster"),
-    ...uniqueNames(config.listeners, ["listeners"], "listener"),
-    ...addressConflicts(config),
-    ...config.listeners.flatMap((l, i) => listenerShape(l, i)),
-    ...clusterReferences(config),
-    ...config.listeners.flatMap((l, i) => trafficSplit(config, l, i)),
-    ...config.clusters.flatMap((c, i) => discoveryShape(config, c, i)),
-    ...config.clusters.flatMap((c, i) => upstreamTls(config, c, i)),
-    ...config.listeners.flatMap((l, i) => listenerTls(config, l, i)),
-    ...uniqueNames(config.gossip?.services ?? [], ["gossip", "services"], "service"),
+    ...uniqueNames(clusters, ["clusters"], "cluster"),
+    ...uniqueNames(listeners, ["listeners"], "listener"),
+    ...uniqueNames(services, ["gossip", "services"], "service"),
+    ...clusters.flatMap((c, i) => uniqueEndpoints(c, i)),
+    ...addressConflicts(data, listeners),
+    ...clusterReferences(data, listeners),
   ];
 }
 
+/** The value of `key` in a mapping, or `undefined` when `value` is no mapping. */
+function field(value: unknown, key: string): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** The items of a list, or none when `value` is no list. */
+function items(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** Whether the top-level mapping has a key the schema does not know. */
+function hasUnknownKeys(data: unknown): boolean {
+  return typeof data === "object" && data !== null &&
+    Object.keys(data).some((key) => !Object.hasOwn(ConfigSchema.shape, key));
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
 function uniqueNames(
-  items: readonly { name: string }[],
-  list: readonly string[],
+  list: readonly unknown[],
+  at: readonly string[],
   what: string,
 ): PathIssue[] {
   const first = new Map<string, number>();
   const issues: PathIssue[] = [];
-  items.forEach(({ name }, i) => {
+  list.forEach((item, i) => {
+    const name = text(field(item, "name"));
+    if (name === undefined) return;
     const j = first.get(name);
     if (j === undefined) first.set(name, i);
     else {
       issues.push({
-        path: [...list, i, "name"],
-        message: `${what} name "${name}" is already used by ${list.join(".")}[${j}]`,
+        path: [...at, i, "name"],
+        message: `${what} name "${name}" is already used by ${at.join(".")}[${j}]`,
         fix: `give each ${what} a name of its own`,
       });
     }
@@ -54,7 +76,30 @@ function uniqueNames(
   return issues;
 }
 
-function addressConflicts(config: Config): PathIssue[] {
+/** A cluster's endpoints: each address once (the data plane refuses a repeat). */
+function uniqueEndpoints(cluster: unknown, i: number): PathIssue[] {
+  const seen: { addr: SocketAddress; k: number }[] = [];
+  const issues: PathIssue[] = [];
+  items(field(cluster, "endpoints")).forEach((endpoint, k) => {
+    const raw = text(field(endpoint, "address"));
+    const addr = raw === undefined ? undefined : parseAddress(raw);
+    if (addr === undefined) return;
+    const other = seen.find((s) => sameAddress(s.addr, addr));
+    if (other === undefined) {
+      seen.push({ addr, k });
+      return;
+    }
+    issues.push({
+      path: ["clusters", i, "endpoints", k, "address"],
+      message: `endpoint address "${formatAddress(addr)}" is already listed by ` +
+        `clusters[${i}].endpoints[${other.k}]`,
+      fix: "list each address once; to send it a larger share of traffic, raise its weight",
+    });
+  });
+  return issues;
+}
+
+function addressConflicts(data: unknown, listeners: readonly unknown[]): PathIssue[] {
   const issues: PathIssue[] = [];
   const taken: { addr: SocketAddress; owner: string }[] = [];
   const claim = (addr: SocketAddress, path: ConfigPath, what: string) => {
@@ -72,16 +117,29 @@ function addressConflicts(config: Config): PathIssue[] {
     }
     return other === undefined;
   };
-  config.listeners.forEach((l, i) => {
-    if (claim(l.address, ["listeners", i, "address"], "address")) {
-      taken.push({ addr: l.address, owner: `listener "${l.name}" (listeners[${i}])` });
+  listeners.forEach((l, i) => {
+    const addr = bindAddress(field(l, "address"));
+    if (addr && claim(addr, ["listeners", i, "address"], "address")) {
+      const name = text(field(l, "name"));
+      const owner = name === undefined ? `listeners[${i}]` : `listener "${name}" (listeners[${i}])`;
+      taken.push({ addr, owner });
     }
   });
-  if (config.admin && claim(config.admin.address, ["admin", "address"], "admin address")) {
-    taken.push({ addr: config.admin.address, owner: "the admin server" });
+  const admin = bindAddress(field(field(data, "admin"), "address"));
+  if (admin && claim(admin, ["admin", "address"], "admin address")) {
+    taken.push({ addr: admin, owner: "the admin server" });
   }
-  if (config.gossip) claim(config.gossip.bind, ["gossip", "bind"], "gossip address");
+  const gossip = field(data, "gossip");
+  if (typeof gossip === "object" && gossip !== null && !Array.isArray(gossip)) {
+    // An absent bind is the schema's default, which takes a port as well.
+    const bind = Gossip.shape.bind.safeParse(field(gossip, "bind"));
+    if (bind.success) claim(bind.data, ["gossip", "bind"], "gossip address");
+  }
   return issues;
+}
+
+function bindAddress(value: unknown): SocketAddress | undefined {
+  return typeof value === "string" ? parseAddress(value, { allowPortZero: true }) : undefined;
 }
 
 function sameAddress(a: SocketAddress, b: SocketAddress): boolean {
@@ -96,57 +154,20 @@ function overlaps(a: SocketAddress, b: SocketAddress): boolean {
   return (a.hostname === "0.0.0.0" && ipv4Side(b)) || (b.hostname === "0.0.0.0" && ipv4Side(a));
 }
 
-function listenerShape(l: ListenerConfig, i: number): PathIssue[] {
-  const issues: PathIssue[] = [];
-  const at = (...rest: (string | number)[]) => ["listeners", i, ...rest];
-  if (l.protocol === "tcp" && l.tcp === undefined) {
-    issues.push({
-      path: at("protocol"),
-      message: `listener "${l.name}" has protocol "tcp" but no "tcp" section`,
-      fix: "add tcp: with the cluster to forward to, e.g. tcp: {cluster: NAME}",
-    });
-  }
-  if (l.protocol === "tcp" && l.routes.length > 0) {
-    issues.push({
-      path: at("routes"),
-      message: `listener "${l.name}" has protocol "tcp", so its routes would never be used`,
-      fix: "remove the routes, or set protocol: auto to serve HTTP and forward the rest",
-    });
-  }
-  if (l.protocol === "http" && l.tcp !== undefined) {
-    issues.push({
-      path: at("tcp"),
-      message: `listener "${l.name}" has a "tcp" section but its protocol is "http"`,
-      fix: "set protocol: tcp, or protocol: auto to serve HTTP and forward the rest over tcp",
-    });
-  }
-  l.routes.forEach((r, k) => {
-    if (r.prefix_rewrite !== undefined && r.match.prefix === undefined) {
-      issues.push({
-        path: at("routes", k, "prefix_rewrite"),
-        message: `prefix_rewrite ${
-          JSON.stringify(r.prefix_rewrite)
-        } has no match.prefix to replace`,
-        fix: "add match.prefix to the route, or remove prefix_rewrite",
-      });
-    }
-    if (r.weighted_clusters && r.weighted_clusters.every((w) => w.weight === 0)) {
-      issues.push({
-        path: at("routes", k, "weighted_clusters"),
-        message: "the weights of weighted_clusters add up to 0, so no cluster would get traffic",
-        fix: "give at least one cluster a weight above 0",
-      });
-    }
-  });
-  return issues;
-}
-
-function clusterReferences(config: Config): PathIssue[] {
-  const known = new Set(config.clusters.map((c) => c.name));
+function clusterReferences(data: unknown, listeners: readonly unknown[]): PathIssue[] {
+  const clusters = field(data, "clusters");
+  // Absent, the list is empty, unless it may be under a misspelt key (`cluster:`); anything
+  // else but a list is the schema's to report.
+  if (clusters === undefined ? hasUnknownKeys(data) : !Array.isArray(clusters)) return [];
+  const defined = items(clusters).map((c) => text(field(c, "name")));
+  // A cluster without a name as text could be the one a reference means: check none.
+  if (defined.some((name) => name === undefined)) return [];
+  const known = new Set(defined as string[]);
   const names = [...known];
   const issues: PathIssue[] = [];
-  const check = (name: string, path: ConfigPath) => {
-    if (known.has(name)) return;
+  const check = (value: unknown, path: ConfigPath) => {
+    const name = text(value);
+    if (name === undefined || known.has(name)) return;
     const near = suggest(name, names);
     issues.push({
       path,
@@ -156,162 +177,16 @@ function clusterReferences(config: Config): PathIssue[] {
         : `define it under clusters, or use one of: ${names.join(", ")}`,
     });
   };
-  config.listeners.forEach((l, i) => {
-    l.routes.forEach((r, k) => {
-      if (r.cluster !== undefined) check(r.cluster, ["listeners", i, "routes", k, "cluster"]);
-      r.weighted_clusters?.forEach((w, n) =>
-        check(w.cluster, ["listeners", i, "routes", k, "weighted_clusters", n, "cluster"])
+  listeners.forEach((l, i) => {
+    items(field(l, "routes")).forEach((r, k) => {
+      const at = ["listeners", i, "routes", k];
+      check(field(r, "cluster"), [...at, "cluster"]);
+      items(field(r, "weighted_clusters")).forEach((w, n) =>
+        check(field(w, "cluster"), [...at, "weighted_clusters", n, "cluster"])
       );
-      const fb = r.fallback?.cluster;
-      if (fb !== undefined) check(fb, ["listeners", i, "routes", k, "fallback", "cluster"]);
+      check(field(field(r, "fallback"), "cluster"), [...at, "fallback", "cluster"]);
     });
-    if (l.tcp) check(l.tcp.cluster, ["listeners", i, "tcp", "cluster"]);
-  });
-  return issues;
-}
-
-/**
- * A route's split: `sticky` needs branches to keep, and a subset of a cluster whose endpoints
- * are all listed in the config must match at least one of them.
- */
-function trafficSplit(config: Config, l: ListenerConfig, i: number): PathIssue[] {
-  const issues: PathIssue[] = [];
-  l.routes.forEach((r, k) => {
-    const at = ["listeners", i, "routes", k];
-    if (r.sticky !== undefined && r.weighted_clusters === undefined) {
-      issues.push({
-        path: [...at, "sticky"],
-        message: "sticky keeps users on a branch of weighted_clusters, but the route has none",
-        fix: "split traffic with weighted_clusters, or remove sticky",
-      });
-    }
-    r.weighted_clusters?.forEach((w, n) => {
-      if (w.subset === undefined) return;
-      const c = config.clusters.find((c) => c.name === w.cluster);
-      if (c === undefined || c.discovery.type !== "static" || c.endpoints.length === 0) return;
-      const subset = Object.entries(w.subset);
-      if (c.endpoints.some((e) => subset.every(([name, v]) => e.labels[name] === v))) return;
-      issues.push({
-        path: [...at, "weighted_clusters", n, "subset"],
-        message: `subset ${
-          subset.map(([name, v]) => `${name}=${v}`).join(",")
-        } matches none of the endpoints of cluster "${c.name}", so its traffic would fail`,
-        fix: "give the endpoints meant for it these labels, or correct the subset",
-      });
-    });
-  });
-  return issues;
-}
-
-function discoveryShape(config: Config, c: ClusterConfig, i: number): PathIssue[] {
-  const at = (...rest: string[]) => ["clusters", i, ...rest];
-  const d = c.discovery;
-  if (d.type === "static") {
-    return d.service === undefined ? [] : [{
-      path: at("discovery", "service"),
-      message: `cluster "${c.name}" names a discovery service but its discovery type is static`,
-      fix: "set discovery.type: gossip to discover the service, or remove service",
-    }];
-  }
-  const issues: PathIssue[] = [];
-  if (d.service === undefined) {
-    issues.push({
-      path: at("discovery"),
-      message: `cluster "${c.name}" discovers by gossip but names no service`,
-      fix: "add service: with the name members announce in gossip.services",
-    });
-  }
-  if (c.endpoints.length > 0) {
-    issues.push({
-      path: at("endpoints"),
-      message: `cluster "${c.name}" lists endpoints but discovers them by gossip`,
-      fix: "remove the endpoints, or set discovery.type: static to use them",
-    });
-  }
-  if (config.gossip === undefined) {
-    issues.push({
-      path: at("discovery", "type"),
-      message: `cluster "${c.name}" discovers by gossip but the config has no gossip section`,
-      fix: "add a gossip: section (bind address and seeds) so skiff joins the membership",
-    });
-  }
-  return issues;
-}
-
-function upstreamTls(config: Config, c: ClusterConfig, i: number): PathIssue[] {
-  if (c.tls.mode !== "mtls") return [];
-  const issues: PathIssue[] = [];
-  if (!config.identity) {
-    issues.push({
-      path: ["clusters", i, "tls", "mode"],
-      message: `cluster "${c.name}" uses mtls but the config has no identity`,
-      fix: "add identity: { dir: DIR } with this workload's svid.pem, svid_key.pem, bundle.pem",
-    });
-  }
-  if (c.tls.expect === undefined) {
-    c.endpoints.forEach((e, k) => {
-      if (e.spiffe_id !== undefined) return;
-      issues.push({
-        path: ["clusters", i, "endpoints", k],
-        message: `endpoint of mtls cluster "${c.name}" names no SPIFFE ID to expect`,
-        fix: "add spiffe_id: to the endpoint, or tls.expect to the cluster",
-      });
-    });
-  }
-  if (c.health_check?.type === "http") {
-    issues.push({
-      path: ["clusters", i, "health_check", "type"],
-      message: `cluster "${c.name}" uses mtls, whose endpoints refuse a cleartext HTTP check`,
-      fix: "use type: tcp",
-    });
-  }
-  return issues;
-}
-
-function listenerTls(config: Config, l: ListenerConfig, i: number): PathIssue[] {
-  const issues: PathIssue[] = [];
-  const mtls = l.tls.mode === "mtls";
-  if (mtls && !config.identity) {
-    issues.push({
-      path: ["listeners", i, "tls", "mode"],
-      message: `listener "${l.name}" uses mtls but the config has no identity`,
-      fix: "add identity: { dir: DIR } with this workload's svid.pem, svid_key.pem, bundle.pem",
-    });
-  }
-  if (mtls && l.protocol === "auto") {
-    issues.push({
-      path: ["listeners", i, "protocol"],
-      message: `listener "${l.name}" uses mtls with protocol "auto"; over TLS, ALPN decides`,
-      fix: "set protocol: http (HTTP/2 or HTTP/1.1 by ALPN) or protocol: tcp",
-    });
-  }
-  const policies = [
-    { rules: l.authz?.rules ?? [], at: ["listeners", i, "authz"] },
-    ...l.routes.map((r, n) => ({
-      rules: r.authz?.rules ?? [],
-      at: ["listeners", i, "routes", n, "authz"],
-    })),
-  ];
-  for (const { rules, at } of policies) {
-    rules.forEach((r, k) => {
-      if (r.from !== undefined && !mtls) {
-        issues.push({
-          path: [...at, "rules", k, "from"],
-          message: `rule names peers by SPIFFE ID, but listener "${l.name}" does not use mtls, ` +
-            "so no peer has one",
-          fix: "set tls.mode: mtls on the listener, or remove from",
-        });
-      }
-    });
-  }
-  l.authz?.rules.forEach((r, k) => {
-    if (l.protocol === "tcp" && (r.methods !== undefined || r.paths !== undefined)) {
-      issues.push({
-        path: ["listeners", i, "authz", "rules", k],
-        message: `listener "${l.name}" forwards TCP, which has no methods or paths`,
-        fix: "keep only from (and action) in its rules",
-      });
-    }
+    check(field(field(l, "tcp"), "cluster"), ["listeners", i, "tcp", "cluster"]);
   });
   return issues;
 }

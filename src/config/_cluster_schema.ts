@@ -143,13 +143,19 @@ const OutlierDetection = z.strictObject({
 });
 
 /** One item of `expected_statuses`: a status (204) or an inclusive range ("200-399"). */
+const STATUS_EXPECTED = 'a status such as 200 or a range such as "200-399"';
 const StatusRange = z.union([
   z.number().int().min(100).max(599),
   z.string().regex(/^[1-5]\d\d-[1-5]\d\d$/, {
     error: (iss) =>
-      `expected a status such as 200 or a range such as "200-399", got ${describeValue(iss.input)}`,
+      `expected ${STATUS_EXPECTED}, got ${describeValue(iss.input)}` +
+      ' — write a status code from 100 to 599, or two joined by "-" (low-high)',
   }),
-]).transform((v): [number, number] =>
+], {
+  error: (iss) =>
+    `expected ${STATUS_EXPECTED}, got ${describeValue(iss.input)}` +
+    " — write a status code such as 204, or a range such as 200-299",
+}).transform((v): [number, number] =>
   typeof v === "number" ? [v, v] : [Number(v.slice(0, 3)), Number(v.slice(4))]
 ).refine(([lo, hi]) => lo <= hi, {
   error: 'a status range must not end before it starts — write it low-high, as in "200-399"',
@@ -169,7 +175,9 @@ const HealthCheck = z.strictObject({
         : "percent-encode spaces and control characters (%20)"),
   }).default("/healthz").describe("The path an HTTP check requests."),
   host: z.string().regex(/^[\x21-\x7e]+$/, {
-    error: (iss) => `expected a host name, got ${describeValue(iss.input)}`,
+    error: (iss) =>
+      `expected a host name, got ${describeValue(iss.input)}` +
+      ' — write it without spaces or control characters, e.g. "api.internal"',
   }).optional().describe("The host header of HTTP checks; the cluster's name when absent."),
   interval: PositiveDuration("5s").describe("Time from the end of one check to the next."),
   interval_jitter: Duration.prefault("0s").describe(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.ts";
+import { DURATION_PATTERN, MAX_DURATION_MS, maxDurationLike, parseDuration } from "./duration.ts";
 import { ADDRESS_PATTERN, parseAddress } from "./address.ts";
 import { describeValue } from "./_describe_value.ts";
 
@@ -11,9 +11,6 @@ import { describeValue } from "./_describe_value.ts";
 // Defaults of durations are given as text with `.prefault("15s")`, not as milliseconds with
 // `.default(15000)`: the output is the same, and the JSON Schema then shows editors a default
 // they could have written.
-
-/** The longest duration a timer can wait (2^31 - 1 ms, about 24.8 days). */
-const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /**
  * The message for a value of the wrong type where text of some form was expected, or
@@ -45,10 +42,12 @@ export const Duration = z.string({
     abort: true,
   })
   .refine((s) => parseDuration(s)! <= MAX_DURATION_MS, {
-    error: (iss) =>
-      `duration ${describeValue(iss.input)} is too long — use at most ${
-        formatDuration(Math.floor(MAX_DURATION_MS / 3_600_000) * 3_600_000)
-      } (timers cannot wait longer than about 24 days)`,
+    error: (iss) => {
+      const max = maxDurationLike(String(iss.input));
+      const exact = max === `${MAX_DURATION_MS}ms` ? "" : `${MAX_DURATION_MS}ms, `;
+      return `duration ${describeValue(iss.input)} is above the maximum of ${max} ` +
+        `(${exact}about 24.8 days; no timer waits longer) — lower it to ${max} or less`;
+    },
   })
   .meta({
     description: 'A whole number followed by ms, s, m or h: "250ms", "2s", "1m", "1h".',
@@ -103,11 +102,24 @@ export const Address = addressSchema(false);
 /** An address to listen on: like `Address`, and port 0 picks any free port. */
 export const BindAddress = addressSchema(true);
 
-export const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
-  error: (iss) =>
-    `expected a name of letters, digits, "_", "." or "-", got ${describeValue(iss.input)}` +
-    " — start with a letter or digit and use at most 63 characters",
-});
+/**
+ * A name (of a listener, cluster, service): letters, digits, "_", "." and "-".
+ *
+ * @param typeError the message for a value that is not text, or `undefined` to leave it to
+ *   the loader's error map
+ */
+export function nameSchema(typeError: (input: unknown) => string | undefined = () => undefined) {
+  return z.string({ error: (iss) => typeError(iss.input) }).regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    {
+      error: (iss) =>
+        `expected a name of letters, digits, "_", "." or "-", got ${describeValue(iss.input)}` +
+        " — start with a letter or digit and use at most 63 characters",
+    },
+  );
+}
+
+export const Name = nameSchema();
 
 export const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
   error: (iss) =>
@@ -158,6 +170,20 @@ export function exactlyOne(what: string, keys: string[], addHint: string) {
   ] as const;
 }
 
+/**
+ * Text that starts with "/", as a request path or path prefix does.
+ *
+ * @param what the value, as the message starts ("a path prefix")
+ */
+export function PathText(what: string) {
+  return z.string().startsWith("/", {
+    error: (iss) =>
+      `${what} starts with "/", got ${describeValue(iss.input)} — ${
+        typeof iss.input === "string" ? `write "/${iss.input}"` : 'start it with "/"'
+      }`,
+  });
+}
+
 export const Port = z.number().int().min(1).max(65535);
 
 export const Method = z.enum([
@@ -178,5 +204,6 @@ export const Percentage = z.number().min(0).max(100);
 export const PositiveDuration = (fallback: string) =>
   Duration.prefault(fallback).refine((ms) => ms > 0, {
     error: (iss) =>
-      `${String(iss.path?.at(-1) ?? "the duration")} must be above 0 — for example 1s`,
+      `${String(iss.path?.at(-1) ?? "the duration")} must be above 0 — ` +
+      "set it to a duration above 0, for example 1s",
   });

@@ -16,3 +16,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }
   return out;
 }
+
+/** A problem found at a path into the config, before its position in the text is known. */
+export interface PathIssue {
+  path: ConfigPath;
+  message: string;
+  /** What to do about it. */
+  fix: string;
+}

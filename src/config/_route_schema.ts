@@ -7,6 +7,8 @@ import {
   HeaderValue,
   Method,
   Name,
+  nameSchema,
+  PathText,
   Percentage,
   Regex,
 } from "./_common_schema.ts";
@@ -30,12 +32,8 @@ const RouteMatch = z.strictObject({
   authority: z.string().optional().describe(
     'Host/:authority to match, exact or with a leading wildcard ("*.example.com"); port ignored.',
   ),
-  prefix: z.string().startsWith("/", {
-    error: (iss) => `a path prefix starts with "/", got ${describeValue(iss.input)}`,
-  }).optional().describe("Path prefix to match, e.g. /api/."),
-  path: z.string().startsWith("/", {
-    error: (iss) => `a path starts with "/", got ${describeValue(iss.input)}`,
-  }).optional().describe("Exact path to match (without the query string)."),
+  prefix: PathText("a path prefix").optional().describe("Path prefix to match, e.g. /api/."),
+  path: PathText("a path").optional().describe("Exact path to match (without the query string)."),
   regex: Regex.optional().describe("Regular expression the whole path must match."),
   methods: z.array(Method).min(1).optional().describe("Request methods to match; any if absent."),
   headers: z.array(HeaderMatch).default([]).describe("Header conditions; all must hold."),
@@ -157,7 +155,7 @@ export const RateLimit = z.strictObject({
   max_tokens: z.number().int().min(1).describe("Bucket size: the largest burst."),
   tokens_per_fill: z.number().int().min(1).default(1).describe("Tokens added at each fill."),
   fill_interval: Duration.refine((ms) => ms > 0, {
-    error: "fill_interval must be above 0 — for example 1s",
+    error: "fill_interval must be above 0 — set it to a duration above 0, for example 1s",
   }).describe("How often tokens are added."),
 });
 
@@ -181,10 +179,18 @@ const Fallback = z.strictObject({
   "add response: { status: 503 }, or cluster: NAME",
 ));
 
+/** A route's `cluster`, where a list most likely means a traffic split. */
+const ClusterName = nameSchema((input) =>
+  Array.isArray(input)
+    ? "expected one cluster name, got a list — write cluster: NAME; to split traffic " +
+      "between clusters, use weighted_clusters: [{ cluster: NAME, weight: 50 }, ...]"
+    : undefined
+);
+
 export const Route = z.strictObject({
   name: Name.optional(),
   match: RouteMatch.prefault({}).describe("Which requests the route takes."),
-  cluster: Name.optional().describe("The cluster to send requests to."),
+  cluster: ClusterName.optional().describe("The cluster to send requests to."),
   weighted_clusters: z.array(WeightedCluster).min(1).optional().describe(
     "Clusters to split requests between, in proportion to their weights.",
   ),

@@ -2,6 +2,7 @@ import { type Document, isScalar } from "yaml";
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
+import { checkConsistency } from "./_check_consistency.ts";
 import { checkReferences } from "./_check_references.ts";
 import { duplicateKeyIssues } from "./_duplicate_keys.ts";
 import { type LocatedIssue, Locator } from "./_locate.ts";
@@ -18,8 +19,10 @@ import { suggest } from "./suggest.ts";
  * listeners, routes and clusters.
  *
  * Every problem is collected before throwing, each at the line and column of the YAML that
- * caused it. Schema problems are only looked for in well-formed YAML, and cross-references
- * only once the schema holds.
+ * caused it. Schema problems are only looked for in well-formed YAML. Names, addresses and
+ * references to clusters are checked together with the schema, on the parts of the document
+ * that are well-formed; the other checks that span several fields (protocols, splits,
+ * discovery, TLS) only once the schema holds.
  *
  * @param text the YAML source
  * @param file the name to report problems under (not read)
@@ -63,18 +66,22 @@ export function parseConfig(text: string, file: string): Config {
     }]);
   }
 
-  const issues = duplicateKeyIssues(doc, at);
+  const duplicates = duplicateKeyIssues(doc, at);
   const result = ConfigSchema.safeParse(data, { reportInput: true, error: zodMessages });
-  if (!result.success) {
-    throw fail([...issues, ...result.error.issues.flatMap((iss) => schemaIssues(iss, at))]);
+  const issues = [...duplicates];
+  if (!result.success) issues.push(...result.error.issues.flatMap((iss) => schemaIssues(iss, at)));
+  // With a key written twice, the data holds whichever came last, and cross-checks on it
+  // would report problems the user never wrote; fix the duplicates first.
+  if (duplicates.length === 0) {
+    const cross = [
+      ...checkReferences(data),
+      ...(result.success ? checkConsistency(result.data) : []),
+    ];
+    for (const { path, message, fix } of cross) {
+      issues.push({ ...at.value(path), path: formatPath(path), message, fix });
+    }
   }
-  // With a key written twice, the data holds whichever came last, and reference checks on
-  // it would report problems the user never wrote; fix the duplicates first.
-  if (issues.length > 0) throw fail(issues);
-  for (const { path, message, fix } of checkReferences(result.data)) {
-    issues.push(withFix({ ...at.value(path), path: formatPath(path), message }, fix));
-  }
-  if (issues.length > 0) throw fail(issues);
+  if (!result.success || issues.length > 0) throw fail(issues);
   return result.data;
 }
 
@@ -113,7 +120,7 @@ export async function loadConfigFile(path: string): Promise<Config> {
   return parseConfig(text, path);
 }
 
-function readProblem(err: unknown): { message: string; fix?: string } {
+function readProblem(err: unknown): { message: string; fix: string } {
   const cannot = "cannot read the config file";
   if (err instanceof Deno.errors.NotFound) {
     return {
@@ -136,7 +143,12 @@ function readProblem(err: unknown): { message: string; fix?: string } {
   if (err instanceof Deno.errors.IsADirectory) {
     return { message: `${cannot}: it is a directory`, fix: "name a YAML file, not a folder" };
   }
-  if (err instanceof Error) return { message: `${cannot}: ${err.message}` };
+  if (err instanceof Error) {
+    return {
+      message: `${cannot}: ${err.message}`,
+      fix: "check that the path names a readable YAML file",
+    };
+  }
   throw err;
 }
 

@@ -158,13 +158,44 @@ Deno.test("parseConfig refuses a key written twice, together with schema problem
   assert.equal(issues[0].message, 'duplicate key "name" — it is already set on line 7');
 });
 
-Deno.test("parseConfig checks references only once the schema holds", () => {
+Deno.test("parseConfig reports reference problems together with schema problems", () => {
   const dangling = MINIMAL.replace("- cluster: demo", "- cluster: dmeo");
   const [issue] = issuesOf(dangling);
   assert.equal(issue.message, 'unknown cluster "dmeo" — did you mean "demo"?');
   assert.deepEqual(where([issue]), ["5:18 listeners[0].routes[0].cluster"]);
   const alsoBroken = dangling.replace("address: 127.0.0.1:10000", "address: x");
-  assert.deepEqual(where(issuesOf(alsoBroken)), ["3:14 listeners[0].address"]);
+  assert.deepEqual(where(issuesOf(alsoBroken)), [
+    "3:14 listeners[0].address",
+    "5:18 listeners[0].routes[0].cluster",
+  ]);
+  const twice = alsoBroken + "  - name: demo\n    lb_policy: random\n";
+  assert.deepEqual(where(issuesOf(twice)), [
+    "3:14 listeners[0].address",
+    "5:18 listeners[0].routes[0].cluster",
+    "10:11 clusters[1].name",
+    "11:16 clusters[1].lb_policy",
+  ]);
+  // A cluster whose name is not text, or clusters under a misspelt key, could be the one a
+  // route means: "unknown cluster" would be a false alarm there.
+  const nameless = MINIMAL.replace("- cluster: demo", "- cluster: dmeo")
+    .replace("- name: demo", "- name: [demo]");
+  assert.deepEqual(where(issuesOf(nameless)), ["7:11 clusters[0].name"]);
+  const misspelt = MINIMAL.replace("clusters:", "cluster:");
+  assert.deepEqual(where(issuesOf(misspelt)), ["6:1 cluster"]);
+});
+
+Deno.test("parseConfig refuses an endpoint address listed twice in one cluster", () => {
+  const text = MINIMAL + '      - address: "[::1]:10002"\n      - address: "[::1]:10001"\n';
+  const issues = issuesOf(text);
+  assert.deepEqual(where(issues), ["11:18 clusters[0].endpoints[2].address"]);
+  assert.equal(
+    issues[0].message,
+    'endpoint address "[::1]:10001" is already listed by clusters[0].endpoints[0]',
+  );
+  assert.match(issues[0].fix ?? "", /raise its weight/);
+  // The same address in two clusters is fine.
+  const apart = MINIMAL + '  - name: other\n    endpoints: [{ address: "[::1]:10001" }]\n';
+  assert.equal(parseConfig(apart, "t").clusters.length, 2);
 });
 
 Deno.test("parseConfig lets an auto listener have both routes and tcp", () => {
