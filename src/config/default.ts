@@ -4,7 +4,7 @@ import type { Config } from "./schema.ts";
 /**
  * The config skiff runs with when none is given, as YAML text. It is also the shortest
  * complete example of a config file: one HTTP listener sending everything to one cluster of
- * two local endpoints, with retries.
+ * two local endpoints, with retries and outlier detection.
  */
 export const DEFAULT_CONFIG_YAML: string =
   `# skiff's embedded default config: "skiff run" uses it when no -c FILE is given.
@@ -47,6 +47,13 @@ clusters:
     retry_budget:
       budget_percent: 20
       min_retry_concurrency: 10
+    # An endpoint that keeps failing (refused connections, resets, 502-504) is taken out of
+    # rotation for a while, longer each time: traffic stops waiting on a dead endpoint.
+    outlier_detection:
+      consecutive_gateway_failure: 3
+      interval: 1s
+      base_ejection_time: 5s
+      max_ejection_percent: 50 # always keep half of the endpoints
 
 # One line per request: off, stdout, or file (with path: FILE).
 access_log:
