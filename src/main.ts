@@ -3,18 +3,19 @@
  * environment and picks real adapters.
  *
  * ```
- * skiff run [-c FILE] [--hot-restart] [-- APP ARGS...]
+ * skiff run [-c FILE] [--log-level LEVEL] [--events json] [--hot-restart] [-- APP ARGS...]
  *                            run the sidecar (embedded default config without -c), and
  *                            APP beside it once it is ready
- * skiff members [-c FILE]    the gossip members a running skiff sees
+ * skiff members [-c FILE | --admin HOST:PORT] [--json]
+ *                            the gossip members a running skiff sees
  * skiff validate FILE...     check config files, print every problem, exit 1 on any
  * skiff schema [--out FILE]  print the JSON Schema of the config file (for editors)
- * skiff demo                 start sample upstreams and skiff, send traffic, print a summary
+ * skiff demo [--seconds N]   start sample upstreams and skiff, send traffic, print a summary
  * skiff ca init|issue        development CA: create a root, issue X.509-SVIDs
+ * skiff help | --help | -h   the usage text (`src/cli/commands.ts`, with every flag)
  * ```
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   type Config,
   ConfigError,
@@ -33,7 +34,7 @@ import { AppProcess, FORWARDED_SIGNALS } from "./runtime/app_process.ts";
 import { startGuarded } from "./runtime/hot_restart.ts";
 import { membersCommand } from "./runtime/members_command.ts";
 import { runDemo } from "./demo/mod.ts";
-import { CA_USAGE } from "./security/ca_usage.ts";
+import { type CommandLine, parseCommandLine, usage, UsageError } from "./cli/mod.ts";
 
 const stderr = (line: string) => console.error(line);
 
@@ -220,34 +221,7 @@ async function run(opts: RunOptions): Promise<number> {
   return await exit.promise;
 }
 
-const USAGE = `usage:
-  skiff run [-c FILE] [--events json] [--hot-restart] [-- APP [ARGS...]]
-                               run the sidecar (embedded default config without -c);
-                               --events json prints one line per membership change.
-                               SIGHUP (and a change of FILE, with reload.watch) reloads
-                               FILE; a bad file is reported and the running config stays.
-                               SIGTERM or POST /drain: stop accepting, finish in-flight
-                               work, exit 0; SIGINT the same, a second SIGINT exits at once.
-                               -- APP: start APP once skiff is ready (listeners bound), with
-                               skiff's stdio; SIGTERM, SIGINT, SIGQUIT, SIGUSR1 and SIGUSR2
-                               go to APP while skiff keeps serving; when APP exits, skiff
-                               drains and exits with its status (128+N if signal N ended
-                               it, 127 if APP was not found)
-                               --hot-restart: replace the skiff serving the same config
-                               (needs an admin section): bind the listeners beside it, ask
-                               it to drain, take its admin port
-  skiff members [-c FILE | --admin HOST:PORT] [--json]
-                               the gossip members a running skiff sees (from its admin API)
-  skiff validate FILE...       check config files; prints every problem, exits 1 on any
-  skiff schema [--out FILE]    print the JSON Schema of the config file
-  skiff demo                   run a demo mesh on the embedded default config
-${CA_USAGE}`;
-
 async function validate(files: string[]): Promise<number> {
-  if (files.length === 0) {
-    console.error("skiff validate: name at least one config file\n" + USAGE);
-    return 2;
-  }
   let failed = false;
   for (const file of files) {
     try {
@@ -270,92 +244,52 @@ async function schema(out: string | undefined): Promise<number> {
 }
 
 async function main(args: string[]): Promise<number> {
-  const [command, ...all] = args;
-  // `skiff run … -- app args…`: everything after the first `--` is the app's.
-  const dash = command === "run" ? all.indexOf("--") : -1;
-  const rest = dash >= 0 ? all.slice(0, dash) : all;
-  const app = dash >= 0 ? all.slice(dash + 1) : undefined;
-  let parsed;
+  let cmd: CommandLine;
   try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        config: { type: "string", short: "c" },
-        out: { type: "string" },
-        help: { type: "boolean", short: "h" },
-        "log-level": { type: "string" },
-        seconds: { type: "string" },
-        events: { type: "string" },
-        admin: { type: "string" },
-        json: { type: "boolean" },
-        "hot-restart": { type: "boolean" },
-        ca: { type: "string" },
-        "trust-domain": { type: "string" },
-        ttl: { type: "string" },
-        "spiffe-id": { type: "string" },
-        "not-before": { type: "string" },
-      },
-    });
+    cmd = parseCommandLine(args);
   } catch (err) {
-    console.error(`skiff: ${(err as Error).message}\n${USAGE}`);
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${err.message}\n${usage(err.command)}`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.events !== undefined && values.events !== "json") {
-    console.error(`skiff: --events takes "json", got "${values.events}"\n${USAGE}`);
-    return 2;
-  }
-  if (values.help || command === undefined || command === "help") {
-    console.log(USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  switch (command) {
+  switch (cmd.command) {
+    case "help":
+      console.log(usage());
+      return 0;
     case "run":
-      if (positionals.length > 0 || app?.length === 0) {
-        console.error(
-          `skiff run: ${
-            app?.length === 0 ? "name the app after --" : `unexpected "${positionals[0]}"`
-          } — to run an app beside skiff: skiff run -c FILE -- APP [ARGS...]\n${USAGE}`,
-        );
-        return 2;
-      }
       return await run({
-        configFile: values.config,
-        level: (values["log-level"] ?? "info") as LogLevel,
-        events: values.events === "json",
-        app,
-        hotRestart: values["hot-restart"] ?? false,
+        configFile: cmd.config,
+        level: cmd.level,
+        events: cmd.events,
+        app: cmd.app,
+        hotRestart: cmd.hotRestart,
       });
     case "members":
-      return await membersCommand(values.admin, values.json ?? false, {
-        loadConfig: () => configOrReport(values.config),
-        source: values.config ?? "the embedded default config",
+      return await membersCommand(cmd.admin, cmd.json, {
+        loadConfig: () => configOrReport(cmd.config),
+        source: cmd.config ?? "the embedded default config",
         print: (line) => console.log(line),
         error: stderr,
       });
     case "validate":
-      return await validate(positionals);
+      return await validate(cmd.files);
     case "demo":
       return await runDemo({
-        seconds: Number(values.seconds ?? 6),
+        seconds: cmd.seconds,
         concurrency: 8,
         write: (t) => Deno.stdout.writeSync(new TextEncoder().encode(t)),
       });
     case "schema":
-      return await schema(values.out);
+      return await schema(cmd.out);
     case "ca": {
       // Loaded on demand: the X.509 library is not needed to run the sidecar.
       const { caCommand } = await import("./security/ca_command.ts");
-      return await caCommand(positionals[0], values, {
+      return await caCommand(cmd.subcommand, cmd.options, {
         clock: systemClock,
         print: (line) => console.log(line),
         error: stderr,
       });
     }
-    default:
-      console.error(`skiff: unknown command "${command}"\n${USAGE}`);
-      return 2;
   }
 }
 

@@ -10,6 +10,7 @@ import { shadowCheck, type ShadowReport, shadowSummary } from "../dataplane/shad
 import { Listener, type ListenFn } from "../dataplane/listener.ts";
 import { SharedPools } from "../dataplane/pool/shared_pools.ts";
 import { clusterChanges } from "../config/diff.ts";
+import { formatAddress } from "../config/mod.ts";
 import { type ResilienceMetrics, resilienceMetrics } from "./resilience_metrics.ts";
 import { DataplaneStats } from "../dataplane/stats.ts";
 import type { AccessLogSink, MetricsRegistry } from "../telemetry/mod.ts";
@@ -359,7 +360,7 @@ export class DataPlane {
       await listener.start();
     } catch (err) {
       await listener.close(true);
-      throw err;
+      throw bindError(err, version.config, name);
     }
     const l = listener.config;
     d.log.info("listener bound", {
@@ -370,4 +371,20 @@ export class DataPlane {
     });
     return listener;
   }
+}
+
+/**
+ * The error of binding listener `name` of `config`: as it was, or, when its address is in
+ * use, one of the same class that names the listener, its address and what to do.
+ */
+function bindError(err: unknown, config: Config, name: string): unknown {
+  if (!(err instanceof Deno.errors.AddrInUse)) return err;
+  const i = config.listeners.findIndex((l) => l.name === name);
+  const address = formatAddress(config.listeners[i].address);
+  return new Deno.errors.AddrInUse(
+    `listener "${name}" cannot bind ${address}: the address is already in use — another ` +
+      `program listens on ${address}: stop it, or choose another address in ` +
+      `listeners[${i}].address`,
+    { cause: err },
+  );
 }
