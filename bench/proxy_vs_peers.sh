@@ -257,9 +257,9 @@ for c in $CONNS; do
   echo "${RPS[skiff/$c]}|${RPS[nginx/$c]}|${RPS[nginx-bare/$c]}" | awk -F'|' -v c="$c" '{
     n = split($1, s, " "); split($2, g, " "); split($3, b, " ")
     printf "  per round at %s connections, skiff / nginx:", c
-    for (i = 1; i <= n; i++) printf " %s", g[i] > 0 ? sprintf("%.2f", s[i] / g[i]) : "-"
+    for (i = 1; i <= n; i++) printf " %s", (g[i] > 0 ? sprintf("%.2f", s[i] / g[i]) : "-")
     printf "; skiff / nginx-bare:"
-    for (i = 1; i <= n; i++) printf " %s", b[i] > 0 ? sprintf("%.2f", s[i] / b[i]) : "-"
+    for (i = 1; i <= n; i++) printf " %s", (b[i] > 0 ? sprintf("%.2f", s[i] / b[i]) : "-")
     printf "\n" }'
 done
 
