@@ -366,7 +366,7 @@ export class DataPlane {
     d.log.info("listener bound", {
       listener: name,
       protocol: l.protocol,
-      address: `${listener.addr.hostname}:${listener.addr.port}`,
+      address: formatAddress(listener.addr), // [v6]:port
       version: version.id,
     });
     return listener;

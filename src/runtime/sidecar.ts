@@ -1,4 +1,5 @@
 import type { Config } from "../config/schema.ts";
+import { formatAddress } from "../config/address.ts";
 import { type Clock, type Logger, type Rng, Serial } from "../core/mod.ts";
 import { AdminServer } from "../control/admin.ts";
 import {
@@ -241,6 +242,6 @@ export function startAdmin(
 ): AdminServer | undefined {
   if (!config.admin) return undefined;
   const admin = new AdminServer(config.admin.address, src, log);
-  log.info("admin bound", { address: `${admin.addr.hostname}:${admin.addr.port}` });
+  log.info("admin bound", { address: formatAddress(admin.addr) });
   return admin;
 }
