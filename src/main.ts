@@ -278,6 +278,7 @@ async function main(args: string[]): Promise<number> {
         seconds: cmd.seconds,
         concurrency: 8,
         write: (t) => Deno.stdout.writeSync(new TextEncoder().encode(t)),
+        live: Deno.stdout.isTerminal(),
       });
     case "schema":
       return await schema(cmd.out);

@@ -15,6 +15,11 @@ export interface DemoOptions {
   concurrency: number;
   /** Where progress and the summary go. */
   write: (text: string) => void;
+  /**
+   * Whether `write` goes to a terminal: then progress is one line rewritten in place five
+   * times a second; otherwise (a pipe, a log file) a line of its own each second.
+   */
+  live?: boolean;
 }
 
 interface Child {
@@ -125,28 +130,33 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         results.requests++;
       }
     };
+    const live = opts.live ?? true;
+    let ticks = 0;
     const progress = setInterval(() => {
       const s = (performance.now() - started) / 1000;
       if (!v2Stopped && s >= opts.seconds / 2 && children.length > 1) {
         v2Stopped = true;
         stop(children[1]);
       }
+      if (!live && ++ticks % 5 !== 0) return;
       const ok = results.statuses.get("200") ?? 0;
-      w(
-        `\r  ${s.toFixed(1)} s  ${results.requests} requests  ${ok} ok  ` +
-          `${Math.round(results.requests / Math.max(s, 0.001))}/s` +
-          (v2Stopped ? "  (v2 stopped: skiff retries on v1)" : "") + "   ",
-      );
+      const line = `  ${s.toFixed(1)} s  ${results.requests} requests  ${ok} ok  ` +
+        `${Math.round(results.requests / Math.max(s, 0.001))}/s` +
+        (v2Stopped ? "  (v2 stopped: its requests retried on v1, then v2 ejected)" : "");
+      w(live ? `\r${line}   ` : `${line}\n`);
     }, 200);
     await Promise.all(Array.from({ length: opts.concurrency }, worker));
     clearInterval(progress);
     results.seconds = (performance.now() - started) / 1000;
-    w("\n\n" + formatSummary(results) + "\n");
+    w((live ? "\n\n" : "\n") + formatSummary(results) + "\n");
     if (admin) {
       const clusters = await (await fetch(`${admin}/clusters`)).json();
       const c = clusters[0];
+      const ejected = (c.endpoints as { address: string; ejections: number }[])
+        .filter((e) => e.ejections > 0).map((e) => e.address);
       w(
-        `skiff      ${c.requests} upstream attempts, ${c.retries} retries ` +
+        `skiff      ${c.requests} upstream attempts, ${c.retries} retries, ` +
+          `${ejected.length > 0 ? `ejected ${ejected.join(", ")}` : "no ejection"} ` +
           `(cluster "${c.name}", ${c.lb_policy}); metrics at ${admin}/metrics\n`,
       );
     }
