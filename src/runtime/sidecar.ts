@@ -4,6 +4,7 @@ import { type Clock, type Logger, type Rng, Serial } from "../core/mod.ts";
 import { AdminServer } from "../control/admin.ts";
 import {
   type AccessLogSink,
+  checkAccessLogFile,
   createAccessLog,
   MetricsRegistry,
   registerProcessMetrics,
@@ -116,6 +117,7 @@ export class Sidecar implements Runnable {
     registerProcessMetrics(this.registry, d.clock);
     this.dataPlane.stats.watchClusters(this.registry, () => this.dataPlane.views());
     try {
+      await checkAccessLogFile(this.config.access_log);
       this.identity = await openIdentity(this.config, { ...d, registry: this.registry });
       const mesh = await meshFor(this.config, this.identity);
       const secure = await secureFor(this.config, this.identity, {

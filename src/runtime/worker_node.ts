@@ -5,6 +5,7 @@ import { type ClusterView, mergeClusterViews } from "../dataplane/cluster_view.t
 import { DataplaneStats } from "../dataplane/stats.ts";
 import {
   type AccessLogSink,
+  checkAccessLogFile,
   createAccessLog,
   MetricsRegistry,
   offAccessLog,
@@ -162,6 +163,7 @@ export class WorkerNode implements Runnable {
           "skiff with --unstable-net (deno task start passes it) or set workers: 0",
       );
     }
+    await checkAccessLogFile(this.config.access_log);
     registerProcessMetrics(this.registry, d.clock);
     // The families the Workers fill, so that this registry exposes them.
     const stats = new DataplaneStats(this.registry, offAccessLog, { worker: "" });

@@ -32,8 +32,9 @@ export interface AccessLogDeps {
 
 /**
  * Creates the access-log sink chosen by `options`. File and stdout sinks batch records and
- * write them asynchronously; the file is opened (append, create) on the first batch, so a
- * bad path shows up as a logged error and dropped records, not as an exception.
+ * write them asynchronously; the file is opened (append, create) on the first batch, and a
+ * file that stops working later shows up as a logged error and dropped records, not as an
+ * exception (a start checks the file first with `checkAccessLogFile`).
  *
  * @throws {TypeError} when `sink` is `file` without a `path`, or `sink` is unknown
  *
@@ -79,4 +80,26 @@ export function createAccessLog(options: AccessLogOptions, deps: AccessLogDeps):
   throw new TypeError(
     `Unknown access log sink ${JSON.stringify(sink)}; use "off", "stdout" or "file"`,
   );
+}
+
+/**
+ * Opens the access log's file once and closes it again, so that a start whose file cannot be
+ * written (a missing directory, no permission) is refused at once instead of dropping every
+ * record later. Does nothing for the `off` and `stdout` sinks.
+ *
+ * @throws {Error} naming the file, why it cannot be opened, and the fix
+ */
+export async function checkAccessLogFile(options: AccessLogOptions): Promise<void> {
+  if (options.sink !== "file" || !options.path) return;
+  try {
+    (await Deno.open(options.path, { write: true, append: true, create: true })).close();
+  } catch (err) {
+    throw new Error(
+      `The access log file ${JSON.stringify(options.path)} cannot be opened for writing (${
+        (err as Error).message
+      }): create its directory and let skiff write there, or set access_log.path to a ` +
+        "writable file (or access_log.sink to stdout)",
+      { cause: err },
+    );
+  }
 }

@@ -47,4 +47,9 @@ export {
   type BatchingAccessLogOptions,
   type ByteWriter,
 } from "./batching_access_log.ts";
-export { type AccessLogDeps, type AccessLogOptions, createAccessLog } from "./access_log.ts";
+export {
+  type AccessLogDeps,
+  type AccessLogOptions,
+  checkAccessLogFile,
+  createAccessLog,
+} from "./access_log.ts";

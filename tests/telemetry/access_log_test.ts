@@ -4,6 +4,7 @@ import {
   type AccessLogRecord,
   type AccessLogSink,
   type ByteWriter,
+  checkAccessLogFile,
   createAccessLog,
   formatAccessLogRecord,
   MetricsRegistry,
@@ -341,3 +342,24 @@ for (const [kind, make] of kinds) {
     }
   });
 }
+
+Deno.test("checkAccessLogFile refuses a file skiff cannot open, naming it and the fix", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const missing = `${dir}/no-such-dir/access.log`;
+    await assert.rejects(
+      checkAccessLogFile({ sink: "file", path: missing }),
+      (err: Error) =>
+        err.message.includes(JSON.stringify(missing)) && /access_log\.path/.test(err.message),
+    );
+    // A writable path passes, and the file is there afterwards (created, empty).
+    const ok = `${dir}/access.log`;
+    await checkAccessLogFile({ sink: "file", path: ok });
+    assert.equal((await Deno.stat(ok)).size, 0);
+    // Other sinks open nothing.
+    await checkAccessLogFile({ sink: "stdout", path: missing });
+    await checkAccessLogFile({ sink: "off" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
