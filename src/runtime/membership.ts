@@ -139,14 +139,25 @@ export class Membership {
         const hostname = wildcard ? host.privateAddress() ?? "127.0.0.1" : bound.hostname;
         return formatAddress({ hostname, port: bound.port });
       };
-    const transport = await UdpTransport.listen({
-      hostname: bind.hostname,
-      port: bind.port,
-      maxPacketBytes: config.max_packet_bytes,
-      advertise,
-      clock: deps.clock,
-      onHandlerError: (err) => log.error("gossip handler failed (bug)", { err }),
-    });
+    let transport: UdpTransport;
+    try {
+      transport = await UdpTransport.listen({
+        hostname: bind.hostname,
+        port: bind.port,
+        maxPacketBytes: config.max_packet_bytes,
+        advertise,
+        clock: deps.clock,
+        onHandlerError: (err) => log.error("gossip handler failed (bug)", { err }),
+      });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+      const address = formatAddress(bind);
+      throw new Deno.errors.AddrInUse(
+        `gossip cannot bind ${address} (UDP and TCP): the address is already in use — another ` +
+          `program listens on it: stop it, or choose another port in gossip.bind`,
+        { cause: err },
+      );
+    }
     const keyring = config.keys.length > 0 ? Keyring.create(config.keys) : undefined;
     const codec = protobufCodec({
       cluster: config.cluster,

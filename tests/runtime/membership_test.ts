@@ -221,3 +221,19 @@ Deno.test(
     }
   },
 );
+
+Deno.test("membership: a gossip port in use is refused with the address and the fix", async () => {
+  const port = freePort();
+  const held = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+  try {
+    await assert.rejects(
+      start(`name: a\nbind: 127.0.0.1:${port}`),
+      (err: Error) =>
+        err instanceof Deno.errors.AddrInUse &&
+        err.message.includes(`gossip cannot bind 127.0.0.1:${port}`) &&
+        err.message.includes("gossip.bind"),
+    );
+  } finally {
+    held.close();
+  }
+});
