@@ -58,13 +58,20 @@ const RetryPolicy = z.strictObject({
   num_retries: z.number().int().min(0).max(10).default(1).describe(
     "Retries after the first attempt.",
   ),
-  per_try_timeout: Duration.optional().describe("Deadline of each attempt."),
+  per_try_timeout: Duration.refine((ms) => ms > 0, {
+    error: "per_try_timeout must be above 0 (leave it out for no per-try deadline) — " +
+      "set it to a duration above 0, for example 1s",
+  }).optional().describe("Deadline of each attempt."),
   retriable_status_codes: z.array(z.number().int().min(100).max(599)).default([]).describe(
     'Status codes retried when retry_on has "retriable-status-codes".',
   ),
   backoff: z.strictObject({
     base_interval: Duration.prefault("25ms"),
     max_interval: Duration.optional(),
+  }).refine((b) => !(b.max_interval! < b.base_interval), { // (an invalid one is reported already)
+    path: ["max_interval"],
+    error: "max_interval is below base_interval, so every backoff would be cut to it — " +
+      "set max_interval to base_interval or more (or leave it out: 10 times base_interval)",
   }).prefault({}),
 });
 
