@@ -18,7 +18,12 @@ const YAML_DEBUG_VARIABLES = ["LOG_TOKENS", "LOG_STREAM"];
 export function parseYaml(text: string): { doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
   const parse = () =>
-    parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+    parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: false,
+      merge: true,
+    });
   if (YAML_DEBUG_VARIABLES.every(mayRead)) return { doc: parse(), lines };
   const env = process.env;
   process.env = {};

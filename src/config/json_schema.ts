@@ -26,5 +26,7 @@ export function configJsonSchema(): Record<string, unknown> {
     title: "skiff configuration",
     description: "The YAML config file of skiff, a service-mesh sidecar.",
     ...rest,
+    // Top-level x- keys hold YAML anchors for the rest of the file; skiff ignores them.
+    patternProperties: { "^x-": {} },
   };
 }

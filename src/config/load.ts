@@ -66,6 +66,7 @@ export function parseConfig(text: string, file: string): Config {
     }]);
   }
 
+  dropExtensionKeys(data);
   const duplicates = duplicateKeyIssues(doc, at);
   const result = ConfigSchema.safeParse(data, { reportInput: true, error: zodMessages });
   const issues = [...duplicates];
@@ -199,4 +200,16 @@ function splitFix(text: string): { message: string; fix?: string } {
 
 function withFix(issue: LocatedIssue, fix: string | undefined): LocatedIssue {
   return fix === undefined ? issue : { ...issue, fix };
+}
+
+/**
+ * Removes the top-level keys that start with `x-` (as Docker Compose does): a place to keep
+ * YAML anchors that the config merges in elsewhere (`x-retry: &retry …`, then
+ * `retry: { <<: *retry }`), which skiff itself ignores.
+ */
+function dropExtensionKeys(data: unknown): void {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return;
+  for (const key of Object.keys(data)) {
+    if (key.startsWith("x-")) delete (data as Record<string, unknown>)[key];
+  }
 }

@@ -289,3 +289,35 @@ Deno.test("parseConfig needs no env access and leaves process.env as it was", ()
   parseConfig(MINIMAL, "t");
   assert.equal(process.env, env);
 });
+
+Deno.test("parseConfig: YAML merge keys apply, and top-level x- keys hold anchors", () => {
+  const config = parseConfig(
+    `x-retry: &retry
+  retry_on: [connect-failure, reset]
+  num_retries: 2
+listeners:
+  - name: web
+    address: 127.0.0.1:18000
+    routes:
+      - cluster: app
+        retry:
+          <<: *retry
+          per_try_timeout: 1s
+      - cluster: app
+        match: { prefix: /b }
+        retry: { <<: *retry, num_retries: 3 }
+clusters:
+  - name: app
+    endpoints: [{ address: 127.0.0.1:18080 }]
+`,
+    "merge.yaml",
+  );
+  const [a, b] = config.listeners[0].routes.map((r) => r.retry!);
+  assert.deepEqual([a.retry_on, a.num_retries, a.per_try_timeout], [
+    ["connect-failure", "reset"],
+    2,
+    1000,
+  ]);
+  assert.deepEqual([b.retry_on, b.num_retries], [["connect-failure", "reset"], 3]);
+  assert.equal("x-retry" in config, false);
+});
