@@ -15,7 +15,7 @@
 export { loadConfigFile, parseConfig } from "./load.ts";
 export { ConfigError, type ConfigIssue, formatIssue } from "./errors.ts";
 export { DEFAULT_CONFIG_YAML, defaultConfig } from "./default.ts";
-export { configJsonSchema } from "./json_schema.ts";
+export { configJsonSchema, durationKeys } from "./json_schema.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { formatAddress, parseAddress, type SocketAddress } from "./address.ts";
 export {

@@ -1,5 +1,7 @@
 import type { Config } from "../config/schema.ts";
 import { formatAddress, type SocketAddress } from "../config/address.ts";
+import { formatDuration } from "../config/duration.ts";
+import { durationKeys } from "../config/json_schema.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ClusterView } from "../dataplane/cluster_view.ts";
 import type { MembersView } from "../discovery/member_view.ts";
@@ -97,7 +99,9 @@ async function answer(src: AdminSource, opts: AdminHandlerOptions, req: Request)
     case "/ready":
       return src.ready() ? new Response("ready\n") : new Response("not ready\n", { status: 503 });
     case "/config":
-      return json(redacted(src.config()), configReplacer);
+      return new Response(configText(src.config()), {
+        headers: { "content-type": "application/json" },
+      });
     case "/config/diff":
       return src.configDiff && src.config().reload.shadow
         ? json(src.configDiff() ?? null)
@@ -170,15 +174,28 @@ function redacted(config: Config): unknown {
   return g ? { ...config, gossip: { ...g, keys: g.keys.map(() => "(redacted)") } } : config;
 }
 
-/** Shows socket addresses as `host:port`, as they are written in the config file. */
-function configReplacer(_key: string, value: unknown): unknown {
-  if (
-    value !== null && typeof value === "object" && "hostname" in value && "port" in value &&
-    Object.keys(value).length === 2
-  ) {
-    return formatAddress(value as SocketAddress);
-  }
-  return value;
+/**
+ * The config as `/config` shows it: JSON written the way the config file is (addresses as
+ * `host:port`, durations as `5s`, status ranges as `"200-299"`), so that it loads as a config
+ * file again; gossip keys are redacted.
+ */
+export function configText(config: Config): string {
+  const durations = durationKeys();
+  const replacer = (key: string, value: unknown): unknown => {
+    if (typeof value === "number" && durations.has(key)) return formatDuration(value);
+    if (key === "expected_statuses" && Array.isArray(value)) {
+      // Parsed as [low, high] pairs: written back as 204 or "200-299".
+      return (value as [number, number][]).map(([lo, hi]) => lo === hi ? lo : `${lo}-${hi}`);
+    }
+    if (
+      value !== null && typeof value === "object" && "hostname" in value && "port" in value &&
+      Object.keys(value).length === 2
+    ) {
+      return formatAddress(value as SocketAddress);
+    }
+    return value;
+  };
+  return JSON.stringify(redacted(config), replacer, 2) + "\n";
 }
 
 /**

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../src/config/mod.ts";
+import { loadConfigFile, parseConfig } from "../../src/config/mod.ts";
 import {
   adminHandler,
   type AdminHandlerOptions,
   AdminServer,
   type AdminSource,
+  configText,
 } from "../../src/control/admin.ts";
 import type { LifecycleHooks, ReloadOutcome } from "../../src/control/lifecycle.ts";
 import { silentLogger, systemClock } from "../../src/core/mod.ts";
@@ -224,5 +225,20 @@ Deno.test("admin server: a handover lets the port go, after answering", async ()
     taken!.close();
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("admin: /config is written as the config file is, and loads again as the same config", async () => {
+  for (const name of ["full.yaml", "gossip.yaml", "mesh.yaml", "minimal.yaml"]) {
+    const path = new URL(`../../deploy/examples/${name}`, import.meta.url).pathname;
+    const config = await loadConfigFile(path);
+    const text = configText(config);
+    assert.deepEqual(parseConfig(text, `/config of ${name}`), config, name);
+    if (name === "full.yaml") {
+      const shown = JSON.parse(text);
+      assert.equal(shown.listeners[0].timeouts.idle, "30s");
+      assert.equal(shown.clusters[0].connect_timeout, "500ms");
+      assert.equal(shown.listeners[0].address, "0.0.0.0:8080");
+    }
   }
 });

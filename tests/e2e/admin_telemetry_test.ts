@@ -47,25 +47,26 @@ clusters:
   const l = cfg.listeners[0];
   assert.equal(l.address, "127.0.0.1:0");
   assert.equal(l.protocol, "http");
-  assert.deepEqual(l.timeouts, { idle: 60_000, request_headers: 10_000, request: 300_000 });
+  // Durations as the config file writes them (the defaults are 60s, 10s and 5m).
+  assert.deepEqual(l.timeouts, { idle: "1m", request_headers: "10s", request: "5m" });
   assert.deepEqual(l.limits, {
     max_connections: 10_000,
     max_request_header_bytes: 65_536,
     max_request_headers: 100,
   });
-  assert.equal(l.routes[0].timeout, 15_000);
+  assert.equal(l.routes[0].timeout, "15s");
   assert.deepEqual(l.routes[0].match.headers, []);
   const c = cfg.clusters[0];
   assert.equal(c.protocol, "http1");
   assert.equal(c.lb_policy, "round_robin");
-  assert.equal(c.connect_timeout, 1_000);
+  assert.equal(c.connect_timeout, "1s");
   assert.deepEqual(c.endpoints[0], {
     address: `127.0.0.1:${a.port}`,
     weight: 1,
     labels: { zone: "a" },
   });
   assert.equal(c.pool.max_connections, 1024);
-  assert.equal(c.pool.idle_timeout, 60_000);
+  assert.equal(c.pool.idle_timeout, "1m");
   assert.deepEqual(c.retry_budget, { budget_percent: 20, min_retry_concurrency: 3 });
   assert.equal(cfg.clusters[1].endpoints[0].address, "[::1]:9");
 
